@@ -1,0 +1,332 @@
+"""The registry of finding codes: each stable code with its severity, meaning and default hint.
+
+The contributors' reference (docs/codes.md) is generated from this registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .findings import Finding, Severity
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: Severity
+    family: str
+    meaning: str
+    hint: str
+
+
+_CODES = [
+    # Reading the file: found by eurasec before any parsing.
+    Code(
+        "file-missing",
+        E,
+        "file",
+        "A resource's CSV file does not exist.",
+        "Create the file, or correct the resource's `path` in datapackage.json.",
+    ),
+    Code(
+        "file-not-regular",
+        E,
+        "file",
+        "A resource's path is a directory, a symlink or another non-regular file.",
+        "Put a plain CSV file at that path.",
+    ),
+    Code("file-unreadable", E, "file", "The file exists but cannot be read.", "Check the file's permissions."),
+    Code(
+        "path-outside-package",
+        E,
+        "file",
+        "A resource path is absolute or escapes the package folder.",
+        "Use a relative path inside the package, such as data/<table>.csv.",
+    ),
+    Code(
+        "encoding-not-utf8",
+        E,
+        "file",
+        "The file has bytes that are not valid UTF-8.",
+        "Re-save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8').",
+    ),
+    Code(
+        "nul-byte",
+        E,
+        "file",
+        "The file contains a NUL byte (U+0000).",
+        "Remove the NUL byte; it usually comes from a binary file or a bad export.",
+    ),
+    Code(
+        "csv-malformed",
+        E,
+        "file",
+        "The CSV cannot be parsed: a quote is misplaced or never closed.",
+        "Enclose cells that contain commas, quotes or newlines in double quotes, and double any quote inside them.",
+    ),
+    Code(
+        "cell-too-large",
+        E,
+        "file",
+        "A cell is larger than the 100,000-character limit.",
+        "Shorten the cell: a quote should be the shortest passage that supports the row.",
+    ),
+    Code(
+        "empty-file",
+        E,
+        "file",
+        "The file has no header row.",
+        "Write the header row: the schema's field names, in order, separated by commas.",
+    ),
+    # Canonical CSV form.
+    Code(
+        "bom",
+        E,
+        "canonical",
+        "The file starts with a byte-order mark (BOM).",
+        "Save the file as UTF-8 without BOM, or run `eurasec fmt`.",
+    ),
+    Code(
+        "crlf",
+        E,
+        "canonical",
+        "A line ends with CR LF instead of LF.",
+        "Save with Unix (LF) line endings, or run `eurasec fmt`.",
+    ),
+    Code(
+        "no-final-newline",
+        E,
+        "canonical",
+        "The file does not end with a newline.",
+        "Add a newline after the last row, or run `eurasec fmt`.",
+    ),
+    Code(
+        "header-mismatch",
+        E,
+        "canonical",
+        "The header differs from the schema's field names in order.",
+        "Make the header exactly the schema's field names, in the schema's order.",
+    ),
+    Code(
+        "not-canonical",
+        E,
+        "canonical",
+        "A row is not written in canonical CSV form (quoting only where needed).",
+        "Quote a cell only when it contains a comma, a double quote or a newline, or run `eurasec fmt`.",
+    ),
+    Code(
+        "unsorted-rows",
+        E,
+        "canonical",
+        "Rows are not sorted by primary key.",
+        "Sort the rows by the primary key, or run `eurasec fmt`.",
+    ),
+    # Provenance.
+    Code(
+        "quote-not-found",
+        E,
+        "provenance",
+        "A quote is not a verbatim substring of its document.",
+        'Copy the passage from the seed exactly (run `eurasec quote DOCUMENT_ID "text"`): keep its dashes, quotes and spaces as they are.',
+    ),
+    Code(
+        "quote-document-unknown",
+        E,
+        "provenance",
+        "A quote cites a document whose seed cannot be read, so it cannot be checked.",
+        "Fix the document's row in documents.csv or its seed file first.",
+    ),
+    Code(
+        "value-not-in-quote",
+        E,
+        "provenance",
+        "A value that must appear in the row's quote does not (an alias, or a trend's title or text).",
+        "Make the quote include the value verbatim, or correct the value.",
+    ),
+    Code(
+        "seed-missing",
+        E,
+        "seed",
+        "A document's seed file does not exist.",
+        "Add the seed under seeds/, byte-exact, or correct the document's `path`.",
+    ),
+    Code(
+        "seed-path-unsafe",
+        E,
+        "seed",
+        "A seed path escapes seeds/ or is a symlink.",
+        "Store the seed as a plain file directly inside seeds/ and point `path` at it.",
+    ),
+    Code(
+        "seed-hash-mismatch",
+        E,
+        "seed",
+        "A seed file's SHA-256 differs from its documents row.",
+        "Restore the seed's original bytes; if the row is wrong, record the file's real sha256.",
+    ),
+    Code(
+        "seed-size-mismatch",
+        E,
+        "seed",
+        "A seed file's size in bytes differs from its documents row.",
+        "Restore the seed's original bytes; if the row is wrong, record the file's real size.",
+    ),
+    Code(
+        "seed-title-not-found",
+        W,
+        "seed",
+        "A document's title does not appear verbatim in its seed.",
+        "Copy the title from the seed exactly.",
+    ),
+    # Numbering.
+    Code(
+        "numbering-gap",
+        E,
+        "numbering",
+        "Numbered rows of a document do not run 1, 2, 3… without gaps.",
+        "Renumber the rows so that they run from 1 without gaps or repeats.",
+    ),
+    # Text hygiene.
+    Code(
+        "untrimmed-space",
+        E,
+        "hygiene",
+        "A text cell starts or ends with white space.",
+        "Remove the leading and trailing spaces.",
+    ),
+    Code(
+        "doubled-space",
+        E,
+        "hygiene",
+        "A text cell contains two spaces in a row.",
+        "Replace the doubled space with one (quotes keep whatever the seed has).",
+    ),
+    Code(
+        "control-character",
+        E,
+        "hygiene",
+        "A cell contains a control or zero-width character.",
+        "Delete the invisible character; it is usually pasted by accident.",
+    ),
+    Code(
+        "not-nfc",
+        E,
+        "hygiene",
+        "A text cell is not in Unicode NFC.",
+        "Normalize the text to NFC (for example with Python's unicodedata.normalize('NFC', text)).",
+    ),
+    Code(
+        "id-not-slug",
+        E,
+        "hygiene",
+        "An id is not a lowercase kebab-case slug.",
+        "Use lowercase letters, digits and single hyphens, such as `union-state`.",
+    ),
+    Code(
+        "formula",
+        E,
+        "hygiene",
+        "A cell would run as a formula in a spreadsheet.",
+        "Reword the cell so that it does not start with =, +, - or @ (numbers are fine).",
+    ),
+    # Entities.
+    Code(
+        "alias-ambiguous",
+        E,
+        "entities",
+        "One alias names more than one entity.",
+        "Give each entity a distinct alias, or correct the id it points to.",
+    ),
+    Code(
+        "alias-target",
+        E,
+        "entities",
+        "An alias row does not name exactly one entity.",
+        "Fill exactly one of actor_id, organization_id and initiative_id.",
+    ),
+    Code(
+        "unused-entity",
+        W,
+        "entities",
+        "An entity that no other row references.",
+        "Link it (an alias, a role or an affiliation), or remove it if it is not in the text.",
+    ),
+    # The descriptor.
+    Code(
+        "descriptor-invalid",
+        E,
+        "descriptor",
+        "datapackage.json is not a valid data package descriptor.",
+        "Correct the descriptor as the message says.",
+    ),
+]
+
+# Every error type that frictionless reports is passed through under its own name.
+_FRICTIONLESS = {
+    "type-error": "A cell does not match its field's type.",
+    "constraint-error": "A cell breaks a field constraint (required, enum, pattern, minimum, maximum, length).",
+    "unique-error": "A value that must be unique appears again.",
+    "primary-key": "A primary key value is repeated or empty.",
+    "foreign-key": "A reference points at a row that does not exist.",
+    "missing-cell": "A row has fewer cells than the header.",
+    "extra-cell": "A row has more cells than the header.",
+    "blank-row": "A row is entirely empty.",
+    "blank-label": "A header cell is empty.",
+    "duplicate-label": "A header name appears twice.",
+    "incorrect-label": "A header name differs from the schema's field name.",
+    "missing-label": "The header lacks a field of the schema.",
+    "extra-label": "The header has a column that the schema lacks.",
+    "encoding-error": "The file cannot be decoded with its declared encoding.",
+    "source-error": "The data source cannot be read as a table.",
+    "scheme-error": "The file cannot be opened.",
+    "format-error": "The file is not in the declared format.",
+    "hash-count": "The file's hash differs from the descriptor's `hash`.",
+    "byte-count": "The file's size differs from the descriptor's `bytes`.",
+    "row-constraint": "A row breaks a row constraint.",
+    "schema-error": "A resource's schema is invalid.",
+    "field-error": "A field definition is invalid.",
+    "resource-error": "A resource definition is invalid.",
+    "package-error": "The package descriptor is invalid.",
+}
+_FRICTIONLESS_HINTS = {
+    "type-error": "Write the value in the field's type (see docs/data-dictionary.md), or leave it empty if the field is optional.",
+    "constraint-error": "Use a value the field allows (see docs/data-dictionary.md).",
+    "unique-error": "Make the value unique, or merge the duplicate rows.",
+    "primary-key": "Give every row a distinct, non-empty primary key, or merge the duplicate rows.",
+    "foreign-key": "Use an id that exists in the referenced table, or add that row first.",
+    "missing-cell": "Add the missing cells (an empty cell is written as nothing between two commas).",
+    "extra-cell": "Remove the extra cells, or quote a cell that contains a comma.",
+    "blank-row": "Delete the empty row.",
+}
+for _name, _meaning in _FRICTIONLESS.items():
+    _CODES.append(
+        Code(_name, E, "frictionless", _meaning, _FRICTIONLESS_HINTS.get(_name, "Correct it as the message says."))
+    )
+
+CODES: dict[str, Code] = {c.code: c for c in _CODES}
+
+
+def finding(
+    code: str,
+    file: str,
+    message: str,
+    *,
+    line: int | None = None,
+    field: str | None = None,
+    column: int | None = None,
+    hint: str | None = None,
+) -> Finding:
+    """A finding for a registered code, with its severity and default hint."""
+    entry = CODES[code]
+    return Finding(
+        code=code,
+        severity=entry.severity,
+        file=file,
+        message=message,
+        hint=hint or entry.hint,
+        line=line,
+        field=field,
+        column=column,
+    )
