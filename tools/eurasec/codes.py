@@ -291,8 +291,8 @@ _FRICTIONLESS = {
     "package-error": "The package descriptor is invalid.",
 }
 _FRICTIONLESS_HINTS = {
-    "type-error": "Write the value in the field's type (see docs/data-dictionary.md), or leave it empty if the field is optional.",
-    "constraint-error": "Use a value the field allows (see docs/data-dictionary.md).",
+    "type-error": "Write the value in the field's type (see the field's description in datapackage.json), or leave it empty if the field is optional.",
+    "constraint-error": "Use a value the field allows (see the field's description in datapackage.json).",
     "unique-error": "Make the value unique, or merge the duplicate rows.",
     "primary-key": "Give every row a distinct, non-empty primary key, or merge the duplicate rows.",
     "foreign-key": "Use an id that exists in the referenced table, or add that row first.",

@@ -26,6 +26,7 @@ class Field:
     description: str
     constraints: dict[str, Any]
     format: str | None = None
+    in_quote: bool = False  # "eurasec:inQuote": the value must appear verbatim in the row's quote
 
     @property
     def required(self) -> bool:
@@ -126,6 +127,7 @@ def _field(raw: dict[str, Any]) -> Field:
         description=str(raw.get("description", "")),
         constraints=dict(raw.get("constraints") or {}),
         format=raw.get("format"),
+        in_quote=bool(raw.get("eurasec:inQuote")),
     )
 
 

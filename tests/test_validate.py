@@ -1,0 +1,54 @@
+"""`eurasec validate`: every fault in the corpus is found, with its code, file and line, and no traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from eurasec.cli import cli
+from eurasec.validate import validate
+
+from .conftest import DESCRIPTOR
+from .faults import FAULTS, Fault
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    result = CliRunner().invoke(cli, list(args), env=env)
+    # A traceback would surface as an exception other than the SystemExit that sets the exit code.
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_the_real_dataset_is_valid():
+    report = validate(DESCRIPTOR)
+    assert report.findings == []
+    assert report.valid
+
+
+def test_the_cli_says_valid_and_exits_0(monkeypatch):
+    monkeypatch.chdir(DESCRIPTOR.parent)
+    result = invoke("validate")
+    assert result.exit_code == 0
+    assert result.output.startswith("valid: 0 errors, 0 warnings in 11 tables")
+
+
+def test_the_corpus_has_at_least_30_distinct_faults_and_codes():
+    assert len({f.name for f in FAULTS}) == len(FAULTS) >= 30
+    assert len({code for f in FAULTS for code, _, _ in f.expect}) >= 30
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
+def test_each_fault_is_reported_with_code_file_and_line(fault: Fault, package_copy: Path):
+    fault.apply(package_copy)
+    result = invoke("validate", str(package_copy / "datapackage.json"), "--format", "json")
+    report = json.loads(result.output)
+    found = {(f["code"], f["file"], f["line"]) for f in report["findings"]}
+    assert found == set(fault.expect), fault.story
+    errors = any(f["severity"] == "error" for f in report["findings"])
+    assert result.exit_code == (1 if errors else 0)
+    for f in report["findings"]:
+        assert f["message"] and f["hint"], f

@@ -1,0 +1,147 @@
+"""Seed files: present, inside seeds/, plain files, and byte-identical to what documents.csv records."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from ..codes import finding
+from ..findings import Finding
+from .context import Context
+
+SEEDS_DIR = "seeds"
+DOCUMENTS = "documents"
+
+
+def _unsafe_reason(root: Path, relative: str) -> str | None:
+    pure = PurePosixPath(relative.replace("\\", "/"))
+    if pure.is_absolute() or ":" in relative:
+        return "is absolute"
+    if ".." in pure.parts:
+        return "climbs out with '..'"
+    if len(pure.parts) < 2 or pure.parts[0] != SEEDS_DIR:
+        return f"is not inside {SEEDS_DIR}/"
+    # Any symlink on the way (the file or a folder) could lead anywhere.
+    current = root
+    for part in pure.parts:
+        current = current / part
+        if current.is_symlink():
+            return f"passes through the symlink {part}"
+    try:
+        (root / relative).resolve().relative_to((root / SEEDS_DIR).resolve())
+    except ValueError:
+        return f"resolves outside {SEEDS_DIR}/"
+    return None
+
+
+def check_seeds(ctx: Context) -> Iterator[Finding]:
+    """Verify every document's seed, and keep the texts of those that pass for the quote checks."""
+    package = ctx.dataset.package
+    try:
+        resource = package.resource(DOCUMENTS)
+    except KeyError:
+        return
+    if not ctx.readable(resource):
+        return
+    file = resource.path
+    col = lambda name: ctx.column(resource, name)  # noqa: E731
+    for row in ctx.rows(resource):
+        doc_id, relative = row.get("id"), row.get("path")
+        if not doc_id or not relative:
+            continue  # a required-field error from frictionless says it
+        ctx.unreadable_documents.add(doc_id)
+        reason = _unsafe_reason(package.root, relative)
+        if reason:
+            yield finding(
+                "seed-path-unsafe",
+                file,
+                f"seed path {relative!r} {reason}",
+                line=row.line,
+                field="path",
+                column=col("path"),
+            )
+            continue
+        path = package.root / relative
+        if not path.exists():
+            yield finding(
+                "seed-missing",
+                file,
+                f"seed file {relative} does not exist",
+                line=row.line,
+                field="path",
+                column=col("path"),
+            )
+            continue
+        if not path.is_file():
+            yield finding(
+                "seed-path-unsafe",
+                file,
+                f"seed path {relative} is not a regular file",
+                line=row.line,
+                field="path",
+                column=col("path"),
+            )
+            continue
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            yield finding(
+                "seed-missing",
+                file,
+                f"seed file {relative} cannot be read: {exc.strerror or exc}",
+                line=row.line,
+                field="path",
+                column=col("path"),
+            )
+            continue
+        ok = True
+        digest = hashlib.sha256(raw).hexdigest()
+        if row.get("sha256") and digest != row.get("sha256"):
+            ok = False
+            yield finding(
+                "seed-hash-mismatch",
+                file,
+                f"{relative} has sha256 {digest}, but the row records {row.get('sha256')}",
+                line=row.line,
+                field="sha256",
+                column=col("sha256"),
+            )
+        recorded = row.get("bytes")
+        if recorded and recorded.strip().isdigit() and int(recorded) != len(raw):
+            ok = False
+            yield finding(
+                "seed-size-mismatch",
+                file,
+                f"{relative} has {len(raw)} bytes, but the row records {recorded}",
+                line=row.line,
+                field="bytes",
+                column=col("bytes"),
+            )
+        if not ok:
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield finding(
+                "seed-missing",
+                file,
+                f"seed file {relative} is not UTF-8 text (byte {exc.start})",
+                line=row.line,
+                field="path",
+                column=col("path"),
+                hint="Seeds are stored as UTF-8 text; convert the source before adding it.",
+            )
+            continue
+        ctx.seeds[doc_id] = text
+        ctx.unreadable_documents.discard(doc_id)
+        title = row.get("title")
+        if title and title not in text:
+            yield finding(
+                "seed-title-not-found",
+                file,
+                f"the title {title!r} does not appear in {relative}",
+                line=row.line,
+                field="title",
+                column=col("title"),
+            )

@@ -1,0 +1,145 @@
+"""Everything frictionless checks, found by frictionless itself and mapped to our findings.
+
+frictionless numbers rows as records (the header is row 1); our reader knows the physical
+line where each record starts, so findings point at the line a contributor sees, and the
+messages are reworded to name values and lines rather than record positions.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..codes import CODES, finding
+from ..dataset import Dataset
+from ..findings import Finding
+
+DESCRIPTOR_FILE = "datapackage.json"
+_CONSTRAINT = re.compile(r'constraint "(\w+)" is "(.*)"$', re.S)
+_TYPE = re.compile(r'type is "(\w+)')
+_POSITION = re.compile(r'row at position "?(\d+)"?')
+_LABELS = {"blank-label", "duplicate-label", "incorrect-label", "missing-label", "extra-label"}
+
+
+class _Lines:
+    def __init__(self, dataset: Dataset, resource: str) -> None:
+        table = dataset.tables.get(resource)
+        self.lines = table.lines if table is not None else []
+
+    def __call__(self, row_number: int | None) -> int | None:
+        """Physical line of frictionless' row number (header = 1, then one per record)."""
+        if row_number is None:
+            return None
+        index = row_number - 2
+        return self.lines[index] if 0 <= index < len(self.lines) else None
+
+    def reword(self, note: str) -> str:
+        def repl(m: re.Match[str]) -> str:
+            line = self(int(m.group(1)))
+            return f"row on line {line}" if line else m.group(0)
+
+        return _POSITION.sub(repl, note)
+
+
+def _constraint_message(cell: str, field: str, note: str) -> str:
+    m = _CONSTRAINT.search(note)
+    if not m:
+        return f"{cell!r} in field {field!r} breaks a constraint: {note}"
+    name, value = m.groups()
+    if name == "required":
+        return f"field {field!r} is required, but the cell is empty"
+    if name == "enum":
+        return f"{cell!r} is not an allowed {field}: use one of {value.strip('[]')}"
+    if name == "pattern":
+        return f"{cell!r} in field {field!r} does not match the pattern {value}"
+    if name in ("minimum", "exclusiveMinimum"):
+        return f"{cell!r} in field {field!r} is below the minimum {value}"
+    if name in ("maximum", "exclusiveMaximum"):
+        return f"{cell!r} in field {field!r} is above the maximum {value}"
+    return f"{cell!r} in field {field!r} breaks the constraint {name} = {value}"
+
+
+def _translate(d: dict[str, Any], lines: _Lines, field_names: list[str]) -> tuple[str, str, str | None]:
+    """(message, hint, field) for one frictionless error descriptor."""
+    code = d.get("type", "")
+    note = lines.reword(str(d.get("note") or ""))
+    cell, field = d.get("cell"), d.get("fieldName")
+    hint = CODES[code].hint if code in CODES else CODES["source-error"].hint
+    header_hint = f"Make the header exactly the schema's field names, in order: {','.join(field_names)}"
+    if code == "type-error":
+        m = _TYPE.search(note)
+        return f"{cell!r} in field {field!r} is not a valid {m.group(1) if m else 'value'}", hint, field
+    if code == "constraint-error":
+        return _constraint_message(str(cell), str(field), note), hint, field
+    if code == "unique-error":
+        return f"{cell!r} in field {field!r} must be unique, but it is {note}", hint, field
+    if code == "primary-key":
+        if "None" in note:
+            return "the primary key is empty", hint, None
+        return f"the primary key repeats: {note}", hint, None
+    if code == "foreign-key":
+        names, cells = d.get("fieldNames") or [], d.get("fieldCells") or []
+        shown = ", ".join(f"{n}={c!r}" for n, c in zip(names, cells, strict=False))
+        target = f"{d.get('referenceName')}.{','.join(d.get('referenceFieldNames') or [])}"
+        return f"{shown} does not exist in {target}", hint, ",".join(names) or None
+    if code == "missing-cell":
+        return f"the row has no cell for field {field!r} (column {d.get('fieldNumber')})", hint, field
+    if code == "extra-cell":
+        return f"the row has an extra cell {cell!r} at column {d.get('fieldNumber')}", hint, None
+    if code == "blank-row":
+        return "the row is empty", hint, None
+    if code in _LABELS:
+        label = d.get("label")
+        message = {
+            "blank-label": f"header cell {d.get('fieldNumber')} is empty; the schema calls it {field!r}",
+            "duplicate-label": f"the header has {label!r} more than once",
+            "incorrect-label": f"the header has {label!r} where the schema has {field!r}",
+            "missing-label": f"the header lacks the schema's field {field!r}",
+            "extra-label": f"the header has {label!r}, which the schema does not define",
+        }[code]
+        return message, header_hint, field
+    return note or str(d.get("message", "")), hint, field
+
+
+def run_frictionless(descriptor: Path, dataset: Dataset) -> list[Finding]:
+    """Validate with frictionless and translate its report; frictionless is imported only here."""
+    from frictionless import validate  # heavy: deferred so that `import eurasec` stays light
+
+    report = validate(str(descriptor))
+    findings: list[Finding] = []
+    for error in report.errors:  # problems with the descriptor itself
+        d = error.to_descriptor()
+        code = d.get("type", "package-error")
+        findings.append(
+            finding(
+                code if code in CODES else "descriptor-invalid", DESCRIPTOR_FILE, str(d.get("note") or d.get("message"))
+            )
+        )
+    resources = {r.name: r for r in dataset.package.resources}
+    for task in report.tasks:
+        resource = resources.get(task.name)
+        file = resource.path if resource else DESCRIPTOR_FILE
+        field_names = resource.field_names if resource else []
+        lines = _Lines(dataset, task.name)
+        for error in task.errors:
+            d = error.to_descriptor()
+            code = d.get("type", "")
+            message, hint, field = _translate(d, lines, field_names)
+            line = 1 if code in _LABELS else lines(d.get("rowNumber"))
+            column = d.get("fieldNumber")
+            if column is None and d.get("fieldNames") and resource:
+                names = d["fieldNames"]
+                column = field_names.index(names[0]) + 1 if names[0] in field_names else None
+            findings.append(
+                finding(
+                    code if code in CODES else "source-error",
+                    file,
+                    message,
+                    line=line,
+                    field=field,
+                    column=column,
+                    hint=hint,
+                )
+            )
+    return findings

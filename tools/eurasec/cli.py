@@ -1,0 +1,88 @@
+"""The `eurasec` command: a thin layer over the library. Heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .descriptor import DESCRIPTOR_NAME
+
+descriptor_argument = click.argument(
+    "descriptor",
+    required=False,
+    default=DESCRIPTOR_NAME,
+    type=click.Path(dir_okay=True, path_type=Path),
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="eurasec")
+def cli() -> None:
+    """eurasec: the Eurasian security discourse as data, and the tools that keep it correct."""
+
+
+@cli.command()
+@descriptor_argument
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs, github for workflow annotations.",
+)
+def validate(descriptor: Path, fmt: str) -> None:
+    """Check a data package and report every problem with its file, line and field.
+
+    DESCRIPTOR defaults to datapackage.json. Exit status: 0 valid (warnings allowed),
+    1 invalid data, 2 usage error or unreadable descriptor.
+    """
+    from .descriptor import DescriptorError
+    from .render import render, render_markdown_summary
+    from .validate import validate as run
+
+    try:
+        report = run(descriptor)
+    except DescriptorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(render(report, fmt), nl=False)
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if fmt == "github" and summary_path:
+        with open(summary_path, "a", encoding="utf-8") as f:
+            f.write(render_markdown_summary(report))
+    sys.exit(0 if report.valid else 1)
+
+
+@cli.command()
+@click.argument("document_id")
+@click.argument("text")
+@click.option(
+    "--descriptor",
+    type=click.Path(dir_okay=True, path_type=Path),
+    default=DESCRIPTOR_NAME,
+    show_default=True,
+    help="The package whose documents to search.",
+)
+def quote(document_id: str, text: str, descriptor: Path) -> None:
+    """Find TEXT in a seed document and print the exact quote with its character offsets.
+
+    Where there is no exact match, print the closest passage with the differences marked.
+    Exit status: 0 found, 1 not found, 2 unknown document or unreadable package.
+    """
+    from .quote_helper import QuoteError, find_quote, render_quote
+
+    try:
+        result = find_quote(descriptor, document_id, text)
+    except QuoteError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(render_quote(result), nl=False)
+    sys.exit(0 if result.exact else 1)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,89 @@
+"""The contributor's quote helper: where a passage is in a seed, or what to change so that it is."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from .descriptor import DescriptorError, load_package
+from .quotes import Match, closest, find_all
+
+
+class QuoteError(Exception):
+    """The document cannot be found or read."""
+
+
+@dataclass(frozen=True)
+class QuoteResult:
+    document_id: str
+    query: str
+    starts: list[int]  # every exact occurrence
+    match: Match | None  # the exact or the closest passage
+
+    @property
+    def exact(self) -> bool:
+        return bool(self.starts)
+
+
+def seed_text(descriptor: str | Path, document_id: str) -> str:
+    try:
+        package = load_package(descriptor)
+        documents = package.resource("documents")
+    except (DescriptorError, KeyError) as exc:
+        raise QuoteError(f"cannot read the package: {exc}") from None
+    try:
+        with open(package.table_path(documents), encoding="utf-8", newline="") as f:
+            rows = {row.get("id"): row for row in csv.DictReader(f)}
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise QuoteError(f"cannot read {documents.path}: {exc}") from None
+    if document_id not in rows:
+        known = ", ".join(sorted(k for k in rows if k)) or "none"
+        raise QuoteError(f"no document {document_id!r} in {documents.path}; known: {known}")
+    path = package.root / (rows[document_id].get("path") or "")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuoteError(f"cannot read the seed of {document_id!r}: {exc}") from None
+
+
+def find_quote(descriptor: str | Path, document_id: str, query: str) -> QuoteResult:
+    text = seed_text(descriptor, document_id)
+    return QuoteResult(document_id, query, find_all(text, query), closest(text, query))
+
+
+def _mark(match: Match) -> str:
+    """The passage with each difference shown as [seed's text → what was written]."""
+    out, at = [], match.start
+    for d in match.differences:
+        out.append(match.passage[at - match.start : d.offset - match.start])
+        out.append(f"[{d.seed}→{d.wrote}]")
+        at = d.offset + len(d.seed)
+    out.append(match.passage[at - match.start :])
+    return "".join(out)
+
+
+def render_quote(result: QuoteResult) -> str:
+    if result.exact:
+        n = len(result.starts)
+        places = ", ".join(f"{s}–{s + len(result.query)}" for s in result.starts)
+        lines = [
+            f"found in {result.document_id} {n} time{'s' if n > 1 else ''}, at characters {places}"
+            " (0-based, end exclusive)",
+            "quote:",
+            result.query,
+        ]
+        return "\n".join(lines) + "\n"
+    if result.match is None:
+        return f"not found in {result.document_id}, and no passage of it is alike\n"
+    m = result.match
+    lines = [
+        f"not found in {result.document_id}; the closest passage is at characters {m.start}–{m.end}",
+        "differences ([seed → yours]):",
+        _mark(m),
+        "",
+        f"what differs: {m.summary()}",
+        "exact quote to use:",
+        m.passage,
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,115 @@
+"""`validate`: every check over a package, as one Report. The CLI only renders it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from .checks.canonical import check_canonical
+from .checks.context import Context
+from .checks.entities import check_aliases, check_unused
+from .checks.hygiene import check_hygiene
+from .checks.numbering import check_numbering
+from .checks.provenance import check_quotes
+from .checks.seeds import check_seeds
+from .checks.upstream import run_frictionless
+from .codes import finding
+from .dataset import load_dataset
+from .descriptor import DESCRIPTOR_NAME
+from .findings import Finding, Report
+
+DESCRIPTOR_FILE = DESCRIPTOR_NAME  # how findings name the descriptor
+
+Check = Callable[[Context], Iterable[Finding]]
+
+# Seeds run first: the quote check uses the texts that passed.
+OWN_CHECKS: tuple[Check, ...] = (
+    check_seeds,
+    check_quotes,
+    check_numbering,
+    check_hygiene,
+    check_canonical,
+    check_aliases,
+    check_unused,
+)
+
+_FILE_PROBLEMS = {"file-missing", "file-not-regular", "file-unreadable", "path-outside-package", "empty-file"}
+# Errors in the descriptor itself: our checks read the descriptor too, so they wait until it is mended.
+_DESCRIPTOR_ERRORS = {
+    "package-error",
+    "resource-error",
+    "schema-error",
+    "field-error",
+    "descriptor-invalid",
+    "path-outside-package",
+}
+_LABEL_ERRORS = {"blank-label", "duplicate-label", "incorrect-label", "missing-label", "extra-label"}
+
+
+def _deduplicate(findings: list[Finding]) -> list[Finding]:
+    """Where frictionless and our checks see the same fault, keep the one that says more."""
+    unreadable = {f.file for f in findings if f.code in _FILE_PROBLEMS}
+    not_utf8 = {f.file for f in findings if f.code == "encoding-not-utf8"}
+    labelled = {f.file for f in findings if f.code in _LABEL_ERRORS}
+    slugs = {(f.file, f.line, f.field) for f in findings if f.code == "id-not-slug"}
+    blank = {(f.file, f.line) for f in findings if f.code == "blank-row"}
+    # A row with a cell too few or too many has every later value shifted: its other findings are noise.
+    ragged = {(f.file, f.line) for f in findings if f.code in ("missing-cell", "extra-cell")}
+    primary = {(f.file, f.line) for f in findings if f.code == "primary-key"}
+    kept = []
+    for f in findings:
+        if f.code in ("scheme-error", "source-error", "format-error", "encoding-error") and (
+            f.file in unreadable or any(path in f.message for path in unreadable)
+        ):
+            continue  # our file-level finding says it better (and once)
+        if f.code == "encoding-error" and f.file in not_utf8:
+            continue  # ours has the line
+        if f.code == "header-mismatch" and f.file in labelled:
+            continue  # frictionless named the exact label
+        if f.code == "constraint-error" and (f.file, f.line, f.field) in slugs:
+            continue  # id-not-slug explains the pattern
+        if f.code != "blank-row" and f.line is not None and (f.file, f.line) in blank:
+            continue  # a blank row also breaks keys and required cells: one finding is enough
+        if f.code not in ("missing-cell", "extra-cell") and f.line is not None and (f.file, f.line) in ragged:
+            continue
+        if f.code == "unique-error" and (f.file, f.line) in primary:
+            continue  # the repeated primary key says it
+        kept.append(f)
+    return kept
+
+
+def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, upstream: bool = True) -> Report:
+    """Check a package. Raises DescriptorError only when the descriptor cannot be read at all."""
+    dataset = load_dataset(descriptor)
+    package = dataset.package
+    findings: list[Finding] = list(dataset.findings)
+    for table in dataset.tables.values():
+        findings.extend(table.findings)
+    if upstream:
+        try:
+            findings.extend(run_frictionless(package.path, dataset))
+        except Exception as exc:  # frictionless itself failed: say so, never a traceback
+            findings.append(
+                finding("check-failed", "datapackage.json", f"frictionless could not validate the package: {exc}")
+            )
+    ctx = Context(dataset=dataset)
+    descriptor_broken = any(f.code in _DESCRIPTOR_ERRORS and f.file == DESCRIPTOR_FILE for f in findings)
+    for check in () if descriptor_broken else OWN_CHECKS:
+        try:
+            findings.extend(check(ctx))
+        except Exception as exc:
+            findings.append(
+                finding(
+                    "check-failed",
+                    "datapackage.json",
+                    f"the {check.__name__.removeprefix('check_')} check stopped: {type(exc).__name__}: {exc}",
+                )
+            )
+    report = Report(
+        descriptor=str(package.path.relative_to(package.root))
+        if package.path.is_relative_to(package.root)
+        else str(package.path)
+    )
+    report.findings = sorted(_deduplicate(findings), key=Finding.sort_key)
+    report.tables = {name: sum(1 for r in t.records if r) for name, t in dataset.tables.items()}
+    return report
