@@ -84,5 +84,59 @@ def quote(document_id: str, text: str, descriptor: Path) -> None:
     sys.exit(0 if result.exact else 1)
 
 
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+@cli.command()
+@descriptor_argument
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Folder in which the release folder <name>-<version>/ is written.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr; only the summary.")
+def build(descriptor: Path, out: Path, quiet: bool) -> None:
+    """Validate, then write a release: Parquet, SQLite, descriptor, Datasette metadata, CSV zip, SHA256SUMS.
+
+    Nothing is written when the data is invalid (the validation report is shown instead), and
+    a failed or interrupted build leaves the previous release untouched. Exit status: 0 built,
+    1 invalid data or a failed build, 2 usage error or unreadable descriptor.
+    """
+    from .build import BuildError, build_release
+    from .descriptor import DescriptorError
+    from .render import render_text
+
+    progress = None if quiet else (lambda message: click.echo(f"build: {message}", err=True))
+    try:
+        result = build_release(descriptor, out, progress=progress)
+    except DescriptorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except BuildError as exc:
+        click.echo(render_text(exc.report), nl=False)
+        click.echo("error: the package is invalid, so nothing was built", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was changed", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        click.echo(f"error: the build failed and nothing was changed: {exc}", err=True)
+        sys.exit(1)
+    rows = sum(result.rows.values())
+    click.echo(
+        f"built {result.folder}: {len(result.rows)} tables, {rows} rows, "
+        f"{len(result.files)} files, {_size(result.total_bytes)}"
+    )
+    for name, size in sorted(result.files.items()):
+        click.echo(f"  {name:<40} {_size(size):>10}")
+
+
 def main() -> None:
     cli()

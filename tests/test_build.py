@@ -1,0 +1,373 @@
+"""`eurasec build`: the release that downloaders take, read back with real clients."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from eurasec.build import BuildError, build_release
+from eurasec.build import release as release_module
+
+from .conftest import DESCRIPTOR, ROOT
+from .faults import edit_line
+from .test_validate import invoke
+
+RAW = json.loads(DESCRIPTOR.read_text(encoding="utf-8"))
+RESOURCES = {r["name"]: r for r in RAW["resources"]}
+NAME = f"eurasec-{RAW['version']}"
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    return build_release(DESCRIPTOR, tmp_path_factory.mktemp("out")).folder
+
+
+def csv_rows(name: str) -> list[dict[str, str]]:
+    with open(ROOT / RESOURCES[name]["path"], encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_release_has_every_file_and_nothing_else(release: Path):
+    files = sorted(p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file())
+    expected = sorted(
+        ["SHA256SUMS", "datapackage.json", "eurasec.sqlite", "metadata.json", f"{NAME}-csv.zip"]
+        + [f"parquet/{name}.parquet" for name in RESOURCES]
+    )
+    assert files == expected
+    assert release.name == NAME
+
+
+def test_sha256sums_covers_every_file_and_is_right(release: Path):
+    lines = (release / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    listed = {}
+    for line in lines:
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+    files = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()} - {"SHA256SUMS"}
+    assert set(listed) == files
+    for name, digest in listed.items():
+        assert hashlib.sha256((release / name).read_bytes()).hexdigest() == digest, name
+    if shutil.which("sha256sum"):
+        assert (
+            subprocess.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=release, check=False).returncode == 0
+        )
+
+
+def test_parquet_types_come_from_the_schema(release: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    actors = pq.read_table(release / "parquet/actors.parquet")
+    assert actors.schema.field("kind").type == pa.dictionary(pa.int32(), pa.string())
+    assert actors.schema.field("id").type == pa.string() and not actors.schema.field("id").nullable
+    assert actors.schema.field("wikidata_qid").nullable
+    assert pq.read_table(release / "parquet/initiatives.parquet").schema.field("year").type == pa.int64()
+    documents = pq.read_table(release / "parquet/documents.parquet")
+    assert documents.schema.field("published_date").type == pa.date32()
+    assert documents.schema.field("bytes").type == pa.int64()
+    assert pq.read_table(release / "parquet/trends.parquet").schema.field("number").type == pa.int64()
+    # the enum's whole value list survives, so pandas gets every category, used or not
+    assert (
+        actors.column("kind").chunk(0).dictionary.to_pylist()
+        == next(f for f in RESOURCES["actors"]["schema"]["fields"] if f["name"] == "kind")["constraints"]["enum"]
+    )
+
+
+def test_parquet_carries_descriptions_and_uses_zstd(release: Path):
+    import pyarrow.parquet as pq
+
+    for name, resource in RESOURCES.items():
+        path = release / f"parquet/{name}.parquet"
+        schema = pq.read_schema(path)
+        for field in resource["schema"]["fields"]:
+            assert schema.field(field["name"]).metadata[b"description"].decode() == field["description"]
+        assert schema.metadata[b"description"].decode() == resource["description"]
+        meta = pq.ParquetFile(path).metadata
+        assert {meta.row_group(0).column(i).compression for i in range(meta.num_columns)} == {"ZSTD"}
+
+
+@pytest.mark.parametrize("name", RESOURCES)
+def test_parquet_holds_exactly_the_csv_values_in_primary_key_order(release: Path, name: str):
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(release / f"parquet/{name}.parquet").to_pylist()
+    expected = [{k: (v if v != "" else None) for k, v in row.items()} for row in csv_rows(name)]
+    got = [
+        {k: (None if v is None else str(v) if not hasattr(v, "isoformat") else v.isoformat()) for k, v in row.items()}
+        for row in table
+    ]
+    assert got == expected
+
+
+def test_pandas_reads_enums_as_categoricals(release: Path):
+    import pandas as pd
+
+    frame = pd.read_parquet(release / "parquet/actors.parquet")
+    assert isinstance(frame["kind"].dtype, pd.CategoricalDtype)
+    assert set(frame["kind"].cat.categories) == {"person", "state", "state-group", "region"}
+
+
+def connect(release: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(release / "eurasec.sqlite")
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def test_sqlite_is_clean_and_complete(release: Path):
+    db = connect(release)
+    assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    for name in RESOURCES:
+        assert db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] == len(csv_rows(name))
+
+
+def test_sqlite_enforces_foreign_keys_checks_and_not_null(release: Path, tmp_path: Path):
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(release / "eurasec.sqlite", copy)
+    db = sqlite3.connect(copy)
+    db.execute("PRAGMA foreign_keys = ON")
+    orphan = ("no-such-initiative", "belarus", "proposer", "stakhovsky-eurasian-approach", "x")
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        db.execute("INSERT INTO initiative_actors VALUES (?, ?, ?, ?, ?)", orphan)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute(
+            "INSERT INTO actors (id, name, kind, document_id, quote) VALUES ('x', 'X', 'planet', "
+            "'stakhovsky-eurasian-approach', 'Belarus')"
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+        db.execute(
+            "INSERT INTO actors (id, kind, document_id, quote) VALUES ('x', 'state', "
+            "'stakhovsky-eurasian-approach', 'Belarus')"
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute("UPDATE initiatives SET year = 1800 WHERE id = 'cyber-non-aggression-act'")
+
+
+def test_every_foreign_key_has_an_index(release: Path):
+    db = connect(release)
+    for name, resource in RESOURCES.items():
+        indexed = set()
+        for _, index, *_ in db.execute(f'PRAGMA index_list("{name}")'):
+            indexed.add(tuple(row[2] for row in db.execute(f'PRAGMA index_info("{index}")')))
+        for fk in resource["schema"]["foreignKeys"]:
+            assert tuple(fk["fields"]) in indexed, (name, fk["fields"])
+
+
+def test_full_text_search_finds_names_quotes_and_texts(release: Path):
+    db = connect(release)
+    hits = db.execute(
+        "SELECT a.id FROM actors_fts JOIN actors a ON a.rowid = actors_fts.rowid WHERE actors_fts MATCH 'Lukashenko'"
+    ).fetchall()
+    assert hits == [("alexander-lukashenko",)]
+    assert db.execute("SELECT count(*) FROM trends_fts WHERE trends_fts MATCH 'normality'").fetchone()[0] == 1
+    assert (
+        db.execute("SELECT count(*) FROM aliases_fts WHERE aliases_fts MATCH '\"Gulf Cooperation\"'").fetchone()[0] >= 1
+    )
+
+
+def test_views_join_ids_to_names(release: Path):
+    db = connect(release)
+    proposers = dict(db.execute("SELECT id, proposers FROM initiatives_with_proposers"))
+    assert proposers["charter-of-diversity-and-multipolarity"] == "Belarus; Russia"
+    assert proposers["de-escalation-measures-2024"] == "Alexander Lukashenko"
+    assert len(proposers) == len(csv_rows("initiatives"))
+    for view in ("initiative_roles", "initiative_organization_roles", "affiliations_named", "aliases_named"):
+        rows = db.execute(f'SELECT * FROM "{view}"').fetchall()
+        assert rows and all(None not in row[:4] for row in rows), view
+    assert db.execute("SELECT count(*) FROM aliases_named").fetchone()[0] == len(csv_rows("aliases"))
+
+
+def test_metadata_table_records_version_checksums_and_library_versions(release: Path):
+    import pyarrow
+
+    meta = dict(connect(release).execute("SELECT key, value FROM eurasec_metadata"))
+    assert meta["version"] == RAW["version"]
+    (document,) = csv_rows("documents")
+    assert meta[f"document:{document['id']}:sha256"] == document["sha256"]
+    assert meta["build:pyarrow"] == pyarrow.__version__
+    assert meta["build:sqlite"] == sqlite3.sqlite_version
+
+
+@pytest.mark.skipif(not shutil.which("sqlite3"), reason="the sqlite3 shell is not installed")
+def test_the_plain_sqlite3_shell_opens_it(release: Path):
+    out = subprocess.run(
+        [
+            "sqlite3",
+            "-readonly",
+            str(release / "eurasec.sqlite"),
+            "PRAGMA integrity_check; SELECT count(*) FROM actors; "
+            "SELECT count(*) FROM aliases_fts WHERE aliases_fts MATCH 'Minsk'; SELECT count(*) FROM initiative_roles;",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    minsk = sum("Minsk" in row["alias"] + " " + row["quote"] for row in csv_rows("aliases"))
+    assert out == ["ok", str(len(csv_rows("actors"))), str(minsk), str(len(csv_rows("initiative_actors")))]
+
+
+def test_duckdb_reads_the_parquet_and_its_joins_match_sqlite(release: Path):
+    import duckdb
+
+    parquet = {name: str(release / f"parquet/{name}.parquet") for name in RESOURCES}
+    queries = {
+        "roles": "SELECT count(*) FROM {initiative_actors} ia JOIN {actors} a ON a.id = ia.actor_id "
+        "JOIN {initiatives} i ON i.id = ia.initiative_id",
+        "aliased actors": "SELECT count(DISTINCT a.id) FROM {aliases} al JOIN {actors} a ON a.id = al.actor_id",
+        "participations": "SELECT count(*) FROM {affiliations} f JOIN {organizations} o ON o.id = f.organization_id "
+        "WHERE f.relation = 'participant'",
+        "parts": "SELECT count(*) FROM {initiative_parts} p JOIN {initiatives} i ON i.id = p.part_id "
+        "WHERE i.kind = 'measure'",
+    }
+    db = connect(release)
+    duck = duckdb.connect()
+    for label, query in queries.items():
+        in_duck = duck.execute(query.format(**{k: f"read_parquet('{v}')" for k, v in parquet.items()})).fetchone()[0]
+        in_sqlite = db.execute(query.format(**{k: f'"{k}"' for k in RESOURCES})).fetchone()[0]
+        assert in_duck == in_sqlite > 0, label
+
+
+def test_release_descriptor_points_at_the_release_files(release: Path):
+    descriptor = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    assert [r["name"] for r in descriptor["resources"]] == list(RESOURCES)
+    for resource in descriptor["resources"]:
+        path = release / resource["path"]
+        assert resource["path"] == f"parquet/{resource['name']}.parquet"
+        assert resource["bytes"] == path.stat().st_size
+        assert resource["hash"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+        assert resource["schema"] == RESOURCES[resource["name"]]["schema"]
+    assert descriptor["version"] == RAW["version"] and descriptor["licenses"] == RAW["licenses"]
+
+
+def test_datasette_metadata_documents_every_table_and_column(release: Path):
+    meta = json.loads((release / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["title"] == RAW["title"] and meta["license"] == "CC-BY-4.0" and meta["source_url"]
+    tables = meta["databases"]["eurasec"]["tables"]
+    for name, resource in RESOURCES.items():
+        assert tables[name]["description"] == resource["description"]
+        assert tables[name]["columns"] == {f["name"]: f["description"] for f in resource["schema"]["fields"]}
+
+
+def test_csv_zip_holds_the_package_as_in_the_repository(release: Path):
+    with zipfile.ZipFile(release / f"{NAME}-csv.zip") as archive:
+        names = archive.namelist()
+        assert f"{NAME}/datapackage.json" in names
+        for resource in RESOURCES.values():
+            assert archive.read(f"{NAME}/{resource['path']}") == (ROOT / resource["path"]).read_bytes()
+        (document,) = csv_rows("documents")
+        seed = archive.read(f"{NAME}/{document['path']}")
+        assert hashlib.sha256(seed).hexdigest() == document["sha256"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_datasette_serves_a_table_and_its_description(release: Path):
+    port = free_port()
+    exe = Path(sys.executable).with_name("datasette")
+    server = subprocess.Popen(
+        [
+            str(exe),
+            "serve",
+            str(release / "eurasec.sqlite"),
+            "-m",
+            str(release / "metadata.json"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()
+                assert time.monotonic() < deadline, "datasette did not start within 30 s"
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"{base}/eurasec/actors.json?_shape=array", timeout=10) as response:
+            rows = json.load(response)
+        assert {row["id"] for row in rows} == {row["id"] for row in csv_rows("actors")}
+        with urllib.request.urlopen(f"{base}/-/metadata.json", timeout=10) as response:
+            meta = json.load(response)
+        assert meta["databases"]["eurasec"]["tables"]["actors"]["description"] == RESOURCES["actors"]["description"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path):
+    first = build_release(DESCRIPTOR, tmp_path / "a").folder
+    second = build_release(DESCRIPTOR, tmp_path / "b").folder
+    assert (first / "SHA256SUMS").read_bytes() == (second / "SHA256SUMS").read_bytes()
+    for path in first.rglob("*"):
+        if path.is_file():
+            assert path.read_bytes() == (second / path.relative_to(first)).read_bytes(), path.name
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("disk full"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
+def test_a_failure_midway_leaves_the_previous_release_intact(tmp_path: Path, monkeypatch, failure):
+    out = tmp_path / "out"
+    previous = snapshot(build_release(DESCRIPTOR, out).folder)
+
+    def fail_after_writing_something(release, folder):
+        (folder / "half-written.bin").write_bytes(b"\0" * 1000)
+        raise failure
+
+    exporters = list(release_module.EXPORTERS)
+    exporters.insert(2, ("failing", fail_after_writing_something))  # after parquet and sqlite have been written
+    monkeypatch.setattr(release_module, "EXPORTERS", exporters)
+    with pytest.raises(type(failure)):
+        build_release(DESCRIPTOR, out)
+    assert snapshot(out / NAME) == previous
+    assert sorted(p.name for p in out.iterdir()) == [NAME]  # no staged or retired folder left behind
+
+
+def test_invalid_data_builds_nothing(package_copy: Path, tmp_path: Path):
+    edit_line("data/actors.csv", 2, ",person,", ",persn,")(package_copy)
+    with pytest.raises(BuildError) as caught:
+        build_release(package_copy / "datapackage.json", tmp_path / "out")
+    assert [f.code for f in caught.value.report.errors] == ["constraint-error"]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_cli_build_shows_the_validation_report_and_exits_1(package_copy: Path, tmp_path: Path):
+    edit_line("data/actors.csv", 2, ",person,", ",persn,")(package_copy)
+    result = invoke("build", str(package_copy), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 1
+    assert "data/actors.csv:2 [kind]: error constraint-error" in result.output
+    assert "nothing was built" in result.output
+
+
+def test_cli_build_summarises_and_quiet_silences_progress(tmp_path: Path):
+    quiet = invoke("build", str(DESCRIPTOR), "--out", str(tmp_path / "q"), "--quiet")
+    assert quiet.exit_code == 0
+    assert quiet.stderr == ""
+    assert quiet.stdout.startswith(f"built {tmp_path / 'q' / NAME}: 11 tables, 143 rows, 16 files,")
+    loud = invoke("build", str(DESCRIPTOR), "--out", str(tmp_path / "l"))
+    assert "build: [2/5] writing sqlite" in loud.stderr

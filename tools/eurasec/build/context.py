@@ -1,0 +1,57 @@
+"""What every exporter reads: the package and its typed tables."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..descriptor import Package
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+RELEASE_DESCRIPTOR = "datapackage.json"
+SQLITE_FILE = "eurasec.sqlite"
+DATASETTE_METADATA = "metadata.json"
+CHECKSUMS = "SHA256SUMS"
+
+
+@dataclass
+class ReleaseInput:
+    package: Package
+    tables: dict[str, pa.Table]  # resource name -> typed table, sorted by primary key
+    written: dict[str, Path] = field(default_factory=dict)  # release-relative path -> file, as exporters write
+
+    @property
+    def version(self) -> str:
+        return self.package.version
+
+    @property
+    def name(self) -> str:
+        return f"{self.package.name}-{self.version}"
+
+
+def build_versions() -> dict[str, str]:
+    """The library versions that decide the artifacts' bytes, recorded so a rebuild can match them."""
+    import pyarrow as pa
+
+    from .. import __version__
+
+    return {
+        "eurasec": __version__,
+        "pyarrow": pa.__version__,
+        "sqlite": sqlite3.sqlite_version,
+        "python": platform.python_version(),
+    }
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,68 @@
+"""The release's own descriptor and Datasette's metadata, both derived from datapackage.json."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from .context import DATASETTE_METADATA, RELEASE_DESCRIPTOR, SQLITE_FILE, ReleaseInput, build_versions, sha256_file
+from .parquet import parquet_path
+from .sqlite import VIEWS
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def export_release_descriptor(release: ReleaseInput, folder: Path) -> None:
+    """The same metadata, with each resource pointing at its Parquet file and carrying its bytes and hash."""
+    descriptor = copy.deepcopy(release.package.raw)
+    for resource in descriptor["resources"]:
+        relative = parquet_path(resource["name"])
+        path = release.written[relative]
+        resource.update(
+            path=relative,
+            format="parquet",
+            mediatype="application/vnd.apache.parquet",
+            bytes=path.stat().st_size,
+            hash=f"sha256:{sha256_file(path)}",
+        )
+        resource.pop("encoding", None)
+        resource.pop("dialect", None)
+    descriptor["eurasec:build"] = build_versions()
+    (folder / RELEASE_DESCRIPTOR).write_text(_dump(descriptor), encoding="utf-8")
+    release.written[RELEASE_DESCRIPTOR] = folder / RELEASE_DESCRIPTOR
+
+
+def datasette_metadata(release: ReleaseInput) -> dict[str, Any]:
+    raw = release.package.raw
+    licence = (raw.get("licenses") or [{}])[0]
+    source = (raw.get("sources") or [{}])[0]
+    tables: dict[str, Any] = {}
+    for resource in release.package.resources:
+        tables[resource.name] = {
+            "title": resource.title,
+            "description": resource.description,
+            "columns": {f.name: f.description for f in resource.fields},
+        }
+    for name, (description, _) in VIEWS.items():
+        tables[name] = {"description": description}
+    database = Path(SQLITE_FILE).stem
+    return {
+        "title": raw.get("title", ""),
+        "description": raw.get("description", ""),
+        "license": licence.get("name", ""),
+        "license_url": licence.get("path", ""),
+        "source": source.get("title", ""),
+        "source_url": source.get("path", ""),
+        "databases": {
+            database: {"description": f"{raw.get('title', '')}, version {release.version}", "tables": tables}
+        },
+    }
+
+
+def export_datasette_metadata(release: ReleaseInput, folder: Path) -> None:
+    (folder / DATASETTE_METADATA).write_text(_dump(datasette_metadata(release)), encoding="utf-8")
+    release.written[DATASETTE_METADATA] = folder / DATASETTE_METADATA

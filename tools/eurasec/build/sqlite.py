@@ -1,0 +1,113 @@
+"""One SQLite database: declared types, keys, CHECKs, foreign-key indexes, FTS5, named views, metadata."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ..schema import quote_identifier, sqlite_fts_ddl, sqlite_index_ddl, sqlite_table_ddl
+from .context import SQLITE_FILE, ReleaseInput, build_versions
+
+METADATA_TABLE = "eurasec_metadata"
+
+# Views that join ids to names. Each is a query, not metadata: the tables and columns it
+# names are checked by the tests that run it.
+VIEWS: dict[str, tuple[str, str]] = {
+    "initiatives_with_proposers": (
+        "Initiatives with the names of the actors who proposed them.",
+        """SELECT i.id, i.name, i.kind, i.year, i.status,
+       (SELECT group_concat(name, '; ') FROM (
+            SELECT a.name FROM initiative_actors ia JOIN actors a ON a.id = ia.actor_id
+            WHERE ia.initiative_id = i.id AND ia.role = 'proposer' ORDER BY a.name)) AS proposers,
+       i.document_id, i.quote
+FROM initiatives i""",
+    ),
+    "initiative_roles": (
+        "Every actor's role in an initiative, with both names.",
+        """SELECT ia.initiative_id, i.name AS initiative, ia.actor_id, a.name AS actor, ia.role,
+       ia.document_id, ia.quote
+FROM initiative_actors ia JOIN initiatives i ON i.id = ia.initiative_id JOIN actors a ON a.id = ia.actor_id""",
+    ),
+    "initiative_organization_roles": (
+        "Every organization's role in an initiative, with both names.",
+        """SELECT io.initiative_id, i.name AS initiative, io.organization_id, o.name AS organization, io.role,
+       io.document_id, io.quote
+FROM initiative_organizations io JOIN initiatives i ON i.id = io.initiative_id
+JOIN organizations o ON o.id = io.organization_id""",
+    ),
+    "affiliations_named": (
+        "Affiliations with the names of the actor and the organization.",
+        """SELECT af.actor_id, a.name AS actor, af.organization_id, o.name AS organization, af.relation, af.position,
+       af.document_id, af.quote
+FROM affiliations af JOIN actors a ON a.id = af.actor_id JOIN organizations o ON o.id = af.organization_id""",
+    ),
+    "aliases_named": (
+        "Every alias with the table, id and name of the entity it names.",
+        """SELECT al.document_id, al.alias, al.kind,
+       CASE WHEN al.actor_id IS NOT NULL THEN 'actors' WHEN al.organization_id IS NOT NULL THEN 'organizations'
+            ELSE 'initiatives' END AS entity_table,
+       coalesce(al.actor_id, al.organization_id, al.initiative_id) AS entity_id,
+       coalesce(a.name, o.name, i.name) AS entity_name, al.quote
+FROM aliases al LEFT JOIN actors a ON a.id = al.actor_id LEFT JOIN organizations o ON o.id = al.organization_id
+LEFT JOIN initiatives i ON i.id = al.initiative_id""",
+    ),
+}
+
+
+def _value(value: object) -> object:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # dates as ISO 8601 text
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def export_sqlite(release: ReleaseInput, folder: Path) -> None:
+    path = folder / SQLITE_FILE
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode = DELETE")
+        db.execute("PRAGMA foreign_keys = OFF")  # rows load in table order; keys are checked once all are in
+        db.execute("BEGIN")
+        for resource in release.package.resources:
+            db.execute(sqlite_table_ddl(resource))
+            table = release.tables[resource.name]
+            cols = ", ".join(map(quote_identifier, resource.field_names))
+            marks = ", ".join("?" for _ in resource.fields)
+            rows = zip(*(table.column(n).to_pylist() for n in resource.field_names), strict=True)
+            db.executemany(
+                f"INSERT INTO {quote_identifier(resource.name)} ({cols}) VALUES ({marks})",
+                ([_value(v) for v in row] for row in rows),
+            )
+            for statement in sqlite_index_ddl(resource) + sqlite_fts_ddl(resource):
+                db.execute(statement)
+        for name, (description, query) in VIEWS.items():
+            db.execute(f"-- {description}\nCREATE VIEW {quote_identifier(name)} AS\n{query}")
+        db.execute(f"CREATE TABLE {METADATA_TABLE} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
+        db.executemany(f"INSERT INTO {METADATA_TABLE} VALUES (?, ?)", sorted(metadata_rows(release).items()))
+        db.execute("COMMIT")
+        problems = db.execute("PRAGMA foreign_key_check").fetchall()
+        integrity = db.execute("PRAGMA integrity_check").fetchall()
+        if problems or integrity != [("ok",)]:
+            raise RuntimeError(f"the database failed its own checks: {problems or integrity}")
+        db.execute("VACUUM")
+    finally:
+        db.close()
+    release.written[SQLITE_FILE] = path
+
+
+def metadata_rows(release: ReleaseInput) -> dict[str, str]:
+    raw = release.package.raw
+    rows = {
+        "name": release.package.name,
+        "title": str(raw.get("title", "")),
+        "version": release.version,
+        "license": ", ".join(str(lic.get("name", "")) for lic in raw.get("licenses", [])),
+    }
+    rows.update({f"build:{k}": v for k, v in build_versions().items()})
+    documents = release.tables["documents"].select(["id", "sha256", "bytes", "path"]).to_pylist()
+    for doc in documents:
+        rows[f"document:{doc['id']}:sha256"] = doc["sha256"]
+        rows[f"document:{doc['id']}:bytes"] = str(doc["bytes"])
+        rows[f"document:{doc['id']}:path"] = doc["path"]
+    return rows

@@ -1,0 +1,137 @@
+"""Everything derived from the descriptor's schemas: Arrow types, SQLite DDL, free-text fields.
+
+Nothing here restates a field: names, types, constraints and descriptions all come from
+`datapackage.json` through `eurasec.descriptor`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from .descriptor import Field, Resource
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+SQLITE_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT"}
+_ID_LIKE = ("id",)
+
+
+def arrow_type(field: Field) -> pa.DataType:
+    import pyarrow as pa
+
+    if field.enum:
+        return pa.dictionary(pa.int32(), pa.string())
+    return {
+        "string": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+    }[field.type]
+
+
+def arrow_schema(resource: Resource) -> pa.Schema:
+    """The Arrow schema of a table, with titles and descriptions as field and schema metadata."""
+    import pyarrow as pa
+
+    fields = [
+        pa.field(
+            f.name,
+            arrow_type(f),
+            nullable=not f.required,
+            metadata={"title": f.title, "description": f.description},
+        )
+        for f in resource.fields
+    ]
+    meta = {
+        "eurasec:table": resource.name,
+        "title": resource.title,
+        "description": resource.description,
+        "primary_key": json.dumps(list(resource.primary_key)),
+    }
+    return pa.schema(fields, metadata=meta)
+
+
+def is_free_text(field: Field) -> bool:
+    """Names, quotes and texts: strings that are neither ids, codes, enums nor addresses."""
+    is_id = field.name in _ID_LIKE or field.name.endswith("_id")
+    return field.type == "string" and not field.enum and not field.pattern and not field.format and not is_id
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+def _column_sql(field: Field) -> str:
+    col = quote_identifier(field.name)
+    parts = [col, SQLITE_TYPES[field.type]]
+    if field.required:
+        parts.append("NOT NULL")
+    if field.unique:
+        parts.append("UNIQUE")
+    checks = []
+    if field.enum:
+        checks.append(f"{col} IN ({', '.join(_sql_literal(v) for v in field.enum)})")
+    if field.type in ("integer", "number"):
+        if "minimum" in field.constraints:
+            checks.append(f"{col} >= {field.constraints['minimum']}")
+        if "maximum" in field.constraints:
+            checks.append(f"{col} <= {field.constraints['maximum']}")
+    if field.type == "date":
+        checks.append(f"date({col}) IS {col}")  # ISO 8601, a real calendar date
+    if field.type == "boolean":
+        checks.append(f"{col} IN (0, 1)")
+    if checks:
+        parts.append(f"CHECK ({col} IS NULL OR ({' AND '.join(checks)}))")
+    return " ".join(parts)
+
+
+def sqlite_table_ddl(resource: Resource) -> str:
+    """CREATE TABLE with declared types, keys and CHECK constraints; each column carries its description."""
+    lines = []
+    for f in resource.fields:
+        lines.append(f"  {_column_sql(f)}, -- {f.title}: {' '.join(f.description.split())}")
+    if resource.primary_key:
+        lines.append(f"  PRIMARY KEY ({', '.join(map(quote_identifier, resource.primary_key))}),")
+    for fk in resource.foreign_keys:
+        lines.append(
+            f"  FOREIGN KEY ({', '.join(map(quote_identifier, fk.fields))})"
+            f" REFERENCES {quote_identifier(fk.resource)} ({', '.join(map(quote_identifier, fk.reference_fields))}),"
+        )
+    # The last definition must not end with a comma; the comment after it stays a comment.
+    last = lines[-1]
+    code, sep, comment = last.partition(" -- ")
+    lines[-1] = code.rstrip(",") + (sep + comment if sep else "")
+    header = f"-- {resource.title}: {' '.join(resource.description.split())}"
+    return f"{header}\nCREATE TABLE {quote_identifier(resource.name)} (\n" + "\n".join(lines) + "\n)"
+
+
+def sqlite_index_ddl(resource: Resource) -> list[str]:
+    """An index on every foreign key, so that joins and reverse look-ups are fast."""
+    out = []
+    for fk in resource.foreign_keys:
+        name = quote_identifier(f"idx_{resource.name}_{'_'.join(fk.fields)}")
+        cols = ", ".join(map(quote_identifier, fk.fields))
+        out.append(f"CREATE INDEX {name} ON {quote_identifier(resource.name)} ({cols})")
+    return out
+
+
+def sqlite_fts_ddl(resource: Resource) -> list[str]:
+    """An FTS5 index over the table's free-text fields, kept as an external-content table (Datasette finds it)."""
+    columns = [f.name for f in resource.fields if is_free_text(f)]
+    if not columns:
+        return []
+    fts = quote_identifier(f"{resource.name}_fts")
+    cols = ", ".join(map(quote_identifier, columns))
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content={_sql_literal(resource.name)}, content_rowid='rowid')",
+        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
+    ]
