@@ -1,7 +1,46 @@
 """eurasec: the Eurasian security discourse as data.
 
-Importing this package is light: the contributor tooling (frictionless, click) is
-imported only by the commands that need it.
+    >>> import eurasec
+    >>> eurasec.tables()
+    >>> eurasec.load("actors")          # a typed pandas DataFrame, offline
+    >>> eurasec.describe("actors")      # titles and descriptions
+    >>> eurasec.connect()               # a read-only sqlite3 connection
+
+Importing this package is light: pandas and pyarrow load on first use, and the contributor
+tooling (frictionless, click) is never imported by the loaders.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 __version__ = "1.0.0"
+
+__all__ = [
+    "ChecksumError",
+    "ReleaseError",
+    "UnknownTableError",
+    "__data_version__",
+    "__version__",
+    "connect",
+    "describe",
+    "load",
+    "load_arrow",
+    "tables",
+]
+
+_LOADERS = {"connect", "describe", "load", "load_arrow", "tables", "UnknownTableError"}
+_ERRORS = {"ChecksumError", "ReleaseError"}
+
+
+def __getattr__(name: str) -> Any:
+    # Deferred so that `import eurasec` costs nothing until a loader is used.
+    from importlib import import_module
+
+    if name in _LOADERS:
+        return getattr(import_module(".loaders", __name__), name)
+    if name in _ERRORS:
+        return getattr(import_module(".release_files", __name__), name)
+    if name == "__data_version__":
+        return import_module(".loaders", __name__).data_version()
+    raise AttributeError(f"module 'eurasec' has no attribute {name!r}")

@@ -1,0 +1,208 @@
+"""`pip install eurasec`: the wheel that `python -m build` makes, installed in a fresh venv, used offline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from eurasec.build import build_release
+
+from .conftest import ROOT
+
+
+def working_tree_files() -> list[str]:
+    """The files a fresh checkout of this working tree would have (tracked, or new and not ignored)."""
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [line for line in out.splitlines() if (ROOT / line).exists()]
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory) -> Path:
+    """A clean copy of the repository with its release built, as a maintainer would have before packaging."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("needs a git checkout to know which files are part of the project")
+    target = tmp_path_factory.mktemp("checkout")
+    for name in working_tree_files():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name, follow_symlinks=False)
+    build_release(target / "datapackage.json", target / "build")
+    return target
+
+
+@pytest.fixture(scope="module")
+def dist(checkout: Path) -> Path:
+    # --no-isolation: the build tools come from this environment, so no package index is needed.
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", "dist"],
+        cwd=checkout,
+        check=True,
+        capture_output=True,
+    )
+    return checkout / "dist"
+
+
+@pytest.fixture(scope="module")
+def venv(dist: Path, tmp_path_factory) -> Path:
+    """A fresh venv with the wheel installed from the file, without any package index."""
+    target = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
+    python = target / "bin" / "python"
+    # The dependencies are pre-installed: this environment's site-packages, appended after the venv's own.
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(site, "_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    (wheel,) = dist.glob("*.whl")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-index", "--no-deps", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def test_python_m_build_makes_an_sdist_and_a_wheel(dist: Path):
+    assert sorted(p.name for p in dist.iterdir()) == ["eurasec-1.0.0-py3-none-any.whl", "eurasec-1.0.0.tar.gz"]
+
+
+def test_the_wheel_carries_the_release_with_the_same_checksums(dist: Path, checkout: Path):
+    release = checkout / "build" / "eurasec-1.0.0"
+    sums = dict(reversed(line.split("  ", 1)) for line in (release / "SHA256SUMS").read_text().splitlines())
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        for name, digest in sums.items():
+            assert hashlib.sha256(archive.read(f"eurasec/_release/{name}")).hexdigest() == digest, name
+        assert archive.read("eurasec/_release/SHA256SUMS") == (release / "SHA256SUMS").read_bytes()
+
+
+LOADER_SCRIPT = r"""
+import json, sys, time
+start = time.perf_counter()
+import eurasec
+imported = time.perf_counter() - start
+heavy = sorted(m for m in ("frictionless", "click", "pandas", "pyarrow") if m in sys.modules)
+start = time.perf_counter()
+first = eurasec.load("actors")
+first_load = time.perf_counter() - start
+import pyarrow.parquet as pq
+build = sys.argv[1]
+result = {"file": eurasec.__file__, "heavy_after_import": heavy, "import_s": imported, "first_load_s": first_load,
+          "tables": eurasec.tables(), "version": eurasec.__data_version__, "equal": {}, "dtypes": {}}
+for name in eurasec.tables():
+    expected = pq.read_table(f"{build}/parquet/{name}.parquet")
+    frame = eurasec.load(name)
+    same_frame = frame.equals(expected.to_pandas().astype(frame.dtypes.to_dict()))
+    result["equal"][name] = eurasec.load_arrow(name).equals(expected) and same_frame
+    result["dtypes"][name] = {c: str(t) for c, t in frame.dtypes.items()}
+db = eurasec.connect()
+result["sqlite_actors"] = db.execute("SELECT count(*) FROM actors").fetchone()[0]
+try:
+    db.execute("DELETE FROM actors")
+    result["read_only"] = False
+except Exception as exc:
+    result["read_only"] = "readonly" in str(exc)
+try:
+    eurasec.load("no_such_table")
+except KeyError as exc:
+    result["unknown"] = str(exc)
+result["describe"] = eurasec.describe("actors").fields[0].description
+print(json.dumps(result))
+"""
+
+
+@pytest.fixture(scope="module")
+def installed(venv: Path, checkout: Path, tmp_path_factory) -> dict:
+    elsewhere = tmp_path_factory.mktemp("elsewhere")  # outside the repository: nothing to pick up by accident
+    out = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", LOADER_SCRIPT, str(checkout / "build" / "eurasec-1.0.0")],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_the_installed_package_is_the_wheel_not_the_checkout(installed: dict, venv: Path):
+    assert installed["file"].startswith(str(venv))
+
+
+def test_import_eurasec_loads_no_tooling(installed: dict):
+    assert installed["heavy_after_import"] == []
+
+
+def test_every_table_equals_the_built_parquet(installed: dict):
+    assert installed["tables"] == [r["name"] for r in json.loads((ROOT / "datapackage.json").read_text())["resources"]]
+    assert installed["equal"] == dict.fromkeys(installed["tables"], True)
+
+
+def test_loaded_dtypes_come_from_the_schema(installed: dict):
+    dtypes = installed["dtypes"]
+    assert dtypes["actors"]["kind"] == "category"
+    assert dtypes["actors"]["name"] == "string"
+    assert dtypes["initiatives"]["year"] == "Int64"
+    assert dtypes["documents"]["published_date"].startswith("datetime64")
+    assert dtypes["trends"]["number"] == "Int64"
+
+
+def test_connect_is_read_only_and_complete(installed: dict):
+    assert installed["sqlite_actors"] == 10
+    assert installed["read_only"] is True
+
+
+def test_version_describe_and_unknown_table(installed: dict):
+    assert installed["version"] == "1.0.0"
+    assert installed["unknown"].startswith("no table 'no_such_table'; the tables are: documents, actors,")
+    assert installed["describe"].startswith("Stable slug of the actor")
+
+
+def test_the_sdist_holds_what_the_wheel_needs(dist: Path):
+    import tarfile
+
+    (sdist,) = dist.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = set(archive.getnames())
+    for needed in (
+        "tools/eurasec_build_backend.py",
+        "datapackage.json",
+        "tools/eurasec/_release/SHA256SUMS",
+        "tools/eurasec/_release/parquet/actors.parquet",
+        "data/actors.csv",
+    ):
+        assert f"eurasec-1.0.0/{needed}" in names, needed
+
+
+def test_packaging_without_a_release_fails_with_a_clear_message(tmp_path: Path):
+    target = tmp_path / "checkout"
+    for name in working_tree_files():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name, follow_symlinks=False)
+    shutil.rmtree(target / "tools/eurasec/_release", ignore_errors=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", "dist"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode != 0
+    assert "Run `eurasec build` first" in out.stdout + out.stderr
+    assert not (target / "dist").exists() or not list((target / "dist").glob("*.whl"))
