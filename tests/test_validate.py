@@ -52,3 +52,31 @@ def test_each_fault_is_reported_with_code_file_and_line(fault: Fault, package_co
     assert result.exit_code == (1 if errors else 0)
     for f in report["findings"]:
         assert f["message"] and f["hint"], f
+
+
+def test_every_code_the_validator_can_emit_is_registered():
+    # A code used in the source but missing from the registry would raise instead of reporting.
+    import re
+
+    from eurasec.codes import CODES
+
+    from .conftest import ROOT
+
+    used = set()
+    for path in (ROOT / "tools" / "eurasec").rglob("*.py"):
+        used |= set(re.findall(r'finding\(\s*"([a-z0-9-]+)"', path.read_text(encoding="utf-8")))
+    assert used and used <= set(CODES), used - set(CODES)
+
+
+def test_a_check_that_crashes_becomes_a_finding_not_a_traceback(monkeypatch):
+    from eurasec import validate as validate_module
+
+    def check_exploding(ctx):
+        raise ZeroDivisionError("boom")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(validate_module, "OWN_CHECKS", (*validate_module.OWN_CHECKS, check_exploding))
+    report = validate(DESCRIPTOR)
+    assert [(f.code, f.message) for f in report.findings] == [
+        ("check-failed", "the exploding check stopped: ZeroDivisionError: boom")
+    ]

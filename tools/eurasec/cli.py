@@ -84,6 +84,38 @@ def quote(document_id: str, text: str, descriptor: Path) -> None:
     sys.exit(0 if result.exact else 1)
 
 
+@cli.command()
+@descriptor_argument
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if any file is not in canonical form.")
+def fmt(descriptor: Path, check: bool) -> None:
+    """Rewrite the CSV files in canonical form, changing no value.
+
+    UTF-8 without BOM, LF line endings, the schema's header order, quoting only where
+    needed, rows sorted by primary key. A file that cannot be parsed is refused and left
+    untouched. Exit status: 0 done (or, with --check, nothing to do), 1 a file was refused
+    (or, with --check, would change), 2 usage error or unreadable descriptor.
+    """
+    from .descriptor import DescriptorError
+    from .fmt import format_package
+
+    try:
+        results = format_package(descriptor, check=check)
+    except DescriptorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    verb = "would reformat" if check else "reformatted"
+    for result in results:
+        if result.refused:
+            click.echo(f"refused {result.file}: {result.refused} (the file is left as it was)")
+        elif result.changed:
+            click.echo(f"{verb} {result.file}")
+    refused = sum(1 for r in results if r.refused)
+    changed = sum(1 for r in results if r.changed)
+    done = "to reformat" if check else "reformatted"
+    click.echo(f"{changed} {done}, {refused} refused, {len(results) - changed - refused} already canonical")
+    sys.exit(1 if refused or (check and changed) else 0)
+
+
 def _size(n: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":

@@ -261,6 +261,14 @@ _CODES = [
         "datapackage.json is not a valid data package descriptor.",
         "Correct the descriptor as the message says.",
     ),
+    # eurasec itself.
+    Code(
+        "check-failed",
+        E,
+        "internal",
+        "A check could not run to its end on this input.",
+        "Fix the other findings first; if this one stays, report it as a bug in eurasec.",
+    ),
 ]
 
 # Every error type that frictionless reports is passed through under its own name.

@@ -41,6 +41,14 @@ def _raw_lines(table: CsvTable) -> list[str]:
     return text.split("\n")
 
 
+def _record_ends(table: CsvTable, line_count: int) -> list[int]:
+    """Lines that end a record: only there is a CR a line ending (inside a quoted cell it is part of a value)."""
+    if any(f.code == "csv-malformed" for f in table.findings) or table.header is None:
+        return list(range(1, line_count + 1))
+    header_end = table.lines[0] - 1 if table.lines else 1
+    return [n for n in (header_end, *table.end_lines) if 1 <= n <= line_count]
+
+
 def check_canonical(ctx: Context) -> Iterator[Finding]:
     for resource in ctx.resources:
         table = ctx.dataset.tables.get(resource.name)
@@ -49,7 +57,8 @@ def check_canonical(ctx: Context) -> Iterator[Finding]:
         file = resource.path
         if table.text.startswith(BOM):
             yield finding("bom", file, "the file starts with a UTF-8 byte-order mark", line=1)
-        crlf = [n for n, line in enumerate(_raw_lines(table), 1) if line.endswith("\r")]
+        lines = _raw_lines(table)
+        crlf = [n for n in _record_ends(table, len(lines)) if lines[n - 1].endswith("\r")]
         if crlf:
             more = f" (and {len(crlf) - 1} more lines)" if len(crlf) > 1 else ""
             yield finding("crlf", file, f"line ends with CR LF instead of LF{more}", line=crlf[0])
@@ -70,7 +79,6 @@ def check_canonical(ctx: Context) -> Iterator[Finding]:
             continue  # row checks below assume the schema's columns
         if crlf or any(finding_.code == "csv-malformed" for finding_ in table.findings):
             continue  # every line would differ; the finding above says why
-        lines = _raw_lines(table)
         header_raw = lines[0]
         if header_raw != canonical_record(table.header):
             yield finding(
