@@ -116,6 +116,43 @@ def fmt(descriptor: Path, check: bool) -> None:
     sys.exit(1 if refused or (check and changed) else 0)
 
 
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for the terminal, markdown for a pull-request comment, json for programs.",
+)
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The git repository in which OLD and NEW are revisions.",
+)
+def diff(old: str, new: str, fmt: str, repo: Path) -> None:
+    """Show what changed in the data between OLD and NEW.
+
+    OLD and NEW are each a git revision (HEAD, main, a sha) or a folder with a datapackage.json:
+    a checkout or a release folder. For every table: rows added, removed and changed (keyed by
+    primary key, each changed field as old → new), and schema changes with a note on whether
+    they break the major version. Exit status: 0 compared, 2 an OLD or NEW that cannot be read.
+    """
+    from .diff import RENDERERS, DiffError, load_side
+    from .diff import diff as compare
+
+    try:
+        result = compare(load_side(old, repo), load_side(new, repo))
+    except DiffError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(RENDERERS[fmt](result), nl=False)
+
+
 def _size(n: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":

@@ -131,7 +131,7 @@ def _field(raw: dict[str, Any]) -> Field:
     )
 
 
-def _resource(raw: dict[str, Any]) -> Resource:
+def parse_resource(raw: dict[str, Any]) -> Resource:
     name = str(raw["name"])
     schema = raw.get("schema") or {}
     if not isinstance(schema, dict):
@@ -173,7 +173,7 @@ def load_package(path: str | Path) -> Package:
     if not isinstance(raw, dict) or not isinstance(raw.get("resources"), list):
         raise DescriptorError(f"{path}: a data package descriptor needs a 'resources' list")
     try:
-        resources = tuple(_resource(r) for r in raw["resources"])
+        resources = tuple(parse_resource(r) for r in raw["resources"])
     except (KeyError, TypeError, AttributeError) as exc:
         raise DescriptorError(f"{path}: a resource is malformed ({exc!r})") from None
     return Package(path=path.resolve(), raw=raw, resources=resources)
