@@ -231,6 +231,28 @@ _CODES = [
         "A cell would run as a formula in a spreadsheet.",
         "Reword the cell so that it does not start with =, +, - or @ (numbers are fine).",
     ),
+    # Values that frictionless reads leniently (deliberate deviations from frictionless).
+    Code(
+        "integer-not-canonical",
+        E,
+        "values",
+        "An integer cell frictionless accepts (+42, ' 42 ', 1_000, Unicode digits, 007) but not written as plain digits.",
+        "Write the integer as plain digits, with a minus sign if negative and no leading zeros.",
+    ),
+    Code(
+        "integer-out-of-range",
+        E,
+        "values",
+        "An integer beyond the 64-bit range: frictionless accepts it, but the release cannot store it.",
+        "Use a smaller number, or make the field a string if it is an identifier.",
+    ),
+    Code(
+        "date-not-canonical",
+        E,
+        "values",
+        "A date frictionless accepts (2001-2-3) but not written as YYYY-MM-DD.",
+        "Write the date as YYYY-MM-DD, with two-digit month and day.",
+    ),
     # Entities.
     Code(
         "alias-ambiguous",

@@ -18,6 +18,7 @@ _FAMILIES = {
     "seed": "Seed files",
     "numbering": "Numbering",
     "hygiene": "Text hygiene",
+    "values": "Values frictionless reads leniently (deliberate deviations)",
     "entities": "Entities and aliases",
     "frictionless": "Found by frictionless (types, constraints, keys, structure, descriptor)",
     "descriptor": "The descriptor",

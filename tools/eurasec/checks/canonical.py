@@ -10,8 +10,9 @@ from typing import Any
 from ..codes import finding
 from ..descriptor import Resource
 from ..findings import Finding
-from ..read import BOM, CsvTable
 from .context import Context
+
+MAX_LINES_REPORTED = 1000  # per file and code: past this, the fix (eurasec fmt) is the same
 
 
 def canonical_record(record: list[str]) -> str:
@@ -36,36 +37,44 @@ def sort_key(resource: Resource, values: dict[str, str]) -> tuple[Any, ...] | No
     return tuple(key)
 
 
-def _raw_lines(table: CsvTable) -> list[str]:
-    text = table.text[1:] if table.text.startswith(BOM) else table.text
-    return text.split("\n")
+def first_unsorted(resource: Resource, columns: dict[str, Any]) -> int | None:
+    """Index of the first row whose primary key is smaller than the previous row's; None when in order."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-
-def _record_ends(table: CsvTable, line_count: int) -> list[int]:
-    """Lines that end a record: only there is a CR a line ending (inside a quoted cell it is part of a value)."""
-    if any(f.code == "csv-malformed" for f in table.findings) or table.header is None:
-        return list(range(1, line_count + 1))
-    header_end = table.lines[0] - 1 if table.lines else 1
-    return [n for n in (header_end, *table.end_lines) if 1 <= n <= line_count]
+    ranks = []
+    for name in resource.primary_key:
+        column = columns[name]
+        if resource.field(name).type == "integer":
+            if not pc.all(pc.match_substring_regex(column, r"^-?[0-9]{1,18}$")).as_py():
+                return None  # an untyped key is frictionless' type error
+            column = pc.cast(column, pa.int64())
+        # Dense ranks keep the order (text by code point, numbers by value) in comparable integers.
+        ranks.append(pc.rank(column, sort_keys="ascending", tiebreaker="dense").to_numpy(zero_copy_only=False))
+    if not ranks or len(ranks[0]) < 2:
+        return None
+    order = np.zeros(len(ranks[0]) - 1, dtype=np.int8)
+    for rank in reversed(ranks):
+        step = np.sign(np.diff(rank.astype(np.int64))).astype(np.int8)
+        order = np.where(step != 0, step, order)
+    down = np.flatnonzero(order < 0)
+    return int(down[0]) + 1 if len(down) else None
 
 
 def check_canonical(ctx: Context) -> Iterator[Finding]:
     for resource in ctx.resources:
         table = ctx.dataset.tables.get(resource.name)
-        if table is None or not table.readable or not table.text:
+        if table is None or not table.readable:
             continue
         file = resource.path
-        if table.text.startswith(BOM):
+        if table.has_bom:
             yield finding("bom", file, "the file starts with a UTF-8 byte-order mark", line=1)
-        lines = _raw_lines(table)
-        crlf = [n for n in _record_ends(table, len(lines)) if lines[n - 1].endswith("\r")]
-        if crlf:
-            more = f" (and {len(crlf) - 1} more lines)" if len(crlf) > 1 else ""
-            yield finding("crlf", file, f"line ends with CR LF instead of LF{more}", line=crlf[0])
-        if not table.text.endswith("\n"):
-            yield finding(
-                "no-final-newline", file, "the last line has no newline at its end", line=table.text.count("\n") + 1
-            )
+        if table.crlf_lines:
+            more = f" (and {len(table.crlf_lines) - 1} more lines)" if len(table.crlf_lines) > 1 else ""
+            yield finding("crlf", file, f"line ends with CR LF instead of LF{more}", line=table.crlf_lines[0])
+        if not table.final_newline:
+            yield finding("no-final-newline", file, "the last line has no newline at its end", line=table.line_count)
         if table.header is None:
             continue
         if table.header != resource.field_names:
@@ -77,42 +86,23 @@ def check_canonical(ctx: Context) -> Iterator[Finding]:
                 line=1,
             )
             continue  # row checks below assume the schema's columns
-        if crlf or any(finding_.code == "csv-malformed" for finding_ in table.findings):
-            continue  # every line would differ; the finding above says why
-        header_raw = lines[0]
-        if header_raw != canonical_record(table.header):
-            yield finding(
-                "not-canonical",
-                file,
-                f"the header is written {header_raw!r} instead of {canonical_record(table.header)!r}",
-                line=1,
-            )
-        for record, start, end in zip(table.records, table.lines, table.end_lines, strict=True):
-            if not record:
-                continue  # a blank row is frictionless' finding
-            raw = "\n".join(lines[start - 1 : end])
-            expected = canonical_record(record)
-            if raw != expected:
+        malformed = any(f.code == "csv-malformed" for f in table.findings)
+        if not table.crlf_lines and not malformed:  # otherwise every line would differ; the finding above says why
+            for line in table.noncanonical_lines[:MAX_LINES_REPORTED]:
                 yield finding(
                     "not-canonical",
                     file,
-                    f"the row is written {raw[:80]!r} but its canonical form is {expected[:80]!r}",
-                    line=start,
+                    "a cell is quoted that needs no quotes (only cells with a comma, a double quote"
+                    " or a line break are quoted)",
+                    line=line,
                 )
-        if not resource.primary_key or any(name not in table.header for name in resource.primary_key):
-            continue
-        previous = None
-        for row in ctx.rows(resource):
-            key = sort_key(resource, row.values)
-            if key is None:
-                continue
-            if previous is not None and key < previous:
-                shown = ", ".join(f"{n}={row.values.get(n)!r}" for n in resource.primary_key)
+        if resource.primary_key and all(name in table.columns for name in resource.primary_key):
+            index = first_unsorted(resource, table.columns)
+            if index is not None:
+                shown = ", ".join(f"{n}={table.columns[n][index].as_py()!r}" for n in resource.primary_key)
                 yield finding(
                     "unsorted-rows",
                     file,
                     f"the row with {shown} comes after a row with a larger primary key",
-                    line=row.line,
+                    line=table.line(index),
                 )
-                break  # one is enough: the fix (sort the file) mends all
-            previous = key

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..dataset import Dataset, Row
+from ..dataset import Dataset
 from ..descriptor import Resource
+from ..table import Table
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 
 @dataclass
@@ -13,21 +19,30 @@ class Context:
     dataset: Dataset
     seeds: dict[str, str] = field(default_factory=dict)  # document id -> text, for seeds that could be read
     unreadable_documents: set[str] = field(default_factory=set)  # documents whose seed could not be read
-    _rows: dict[str, list[Row]] = field(default_factory=dict)
 
     @property
     def resources(self) -> tuple[Resource, ...]:
         return self.dataset.package.resources
 
-    def rows(self, resource: Resource | str) -> list[Row]:
-        name = resource if isinstance(resource, str) else resource.name
-        if name not in self._rows:
-            self._rows[name] = self.dataset.rows(name)
-        return self._rows[name]
-
-    def column(self, resource: Resource, field_name: str) -> int | None:
-        return self.dataset.column(resource.name, field_name)
-
-    def readable(self, resource: Resource) -> bool:
+    def table(self, resource: Resource) -> Table | None:
+        """The resource's table, if it could be read and has a header."""
         table = self.dataset.tables.get(resource.name)
-        return table is not None and table.readable and table.header is not None
+        if table is None or not table.readable or table.header is None:
+            return None
+        return table
+
+    def column_number(self, resource: Resource, field_name: str) -> int | None:
+        return self.dataset.column_number(resource.name, field_name)
+
+
+def rows_where(mask: np.ndarray) -> list[int]:
+    import numpy as np
+
+    return np.flatnonzero(mask).tolist()
+
+
+def texts(column: pa.Array, rows: list[int]) -> list[str]:
+    """The cells of some rows, as Python strings (only for rows a check has already singled out)."""
+    import pyarrow as pa
+
+    return column.take(pa.array(rows, pa.int64())).to_pylist() if rows else []

@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..codes import finding
 from ..findings import Finding
 from ..read import MAX_CELL_CHARS
-from .context import Context
+from .context import Context, rows_where, texts
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -47,24 +52,47 @@ def cell_problems(value: str, *, is_id: bool, is_string: bool, verbatim: bool) -
         yield "not-nfc", "the cell is not in Unicode NFC (a letter and its accent are stored apart)"
 
 
+# The same rules as cell_problems, as RE2 patterns: they find the rows to look at, and
+# cell_problems then says exactly what is wrong with each.
+_WHITE = r"[\t-\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+_SUSPECT_ANY = r"^[=+\-@]|[\x00-\x09\x0b-\x1f\x7f-\x9f\p{Cf}]"
+_SUSPECT_TEXT = rf"^{_WHITE}|{_WHITE}$"
+_SUSPECT_PLAIN = r"\n|  "
+
+
+def _suspects(cells: pa.Array, *, is_id: bool, is_string: bool, verbatim: bool) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    mask = pc.match_substring_regex(cells, _SUSPECT_ANY)
+    if is_id:
+        mask = pc.or_(mask, pc.invert(pc.match_substring_regex(cells, SLUG.pattern)))
+    if is_string:
+        mask = pc.or_(mask, pc.match_substring_regex(cells, _SUSPECT_TEXT))
+        if not verbatim:
+            mask = pc.or_(mask, pc.match_substring_regex(cells, _SUSPECT_PLAIN))
+            mask = pc.or_(mask, pc.not_equal(pc.utf8_normalize(cells, "NFC"), cells))
+    elif not verbatim:
+        mask = pc.or_(mask, pc.match_substring(cells, "\n"))
+    nonempty = pc.and_(pc.not_equal(cells, ""), pc.less_equal(pc.utf8_length(cells), MAX_CELL_CHARS))
+    return pc.and_(mask, nonempty).to_numpy(zero_copy_only=False)  # an oversized cell has its own finding
+
+
 def check_hygiene(ctx: Context) -> Iterator[Finding]:
     for resource in ctx.resources:
-        if not ctx.readable(resource):
+        table = ctx.table(resource)
+        if table is None:
             continue
-        header = ctx.dataset.tables[resource.name].header or []
         known = {f.name: f for f in resource.fields}
-        kinds = {
-            name: {
+        for column, name in enumerate(table.header or [], 1):
+            if name not in table.columns:
+                continue
+            kinds = {
                 "is_id": _id_field(name) and name in known,
                 "is_string": name in known and known[name].type == "string",
                 "verbatim": name == "quote" or (name in known and known[name].in_quote),
             }
-            for name in header
-        }
-        for row in ctx.rows(resource):
-            for column, name in enumerate(header, 1):
-                value = row.values.get(name) or ""
-                if not value or len(value) > MAX_CELL_CHARS:
-                    continue  # an oversized cell has its own finding
-                for code, message in cell_problems(value, **kinds[name]):
-                    yield finding(code, resource.path, message, line=row.line, field=name, column=column)
+            cells = table.columns[name]
+            rows = rows_where(_suspects(cells, **kinds))
+            for index, value in zip(rows, texts(cells, rows), strict=True):
+                for code, message in cell_problems(value, **kinds):
+                    yield finding(code, resource.path, message, line=table.line(index), field=name, column=column)

@@ -8,9 +8,11 @@ from ..codes import finding
 from ..findings import Finding
 from ..quotes import closest, fold
 from ..read import MAX_CELL_CHARS
-from .context import Context
+from .context import Context, texts
 
 _EXCERPT = 160
+MAX_SUGGESTIONS = 200  # closest-passage searches per run: beyond this, a broken quote is reported without one
+_NOT_SEARCHED = object()
 
 
 def _excerpt(text: str) -> str:
@@ -19,50 +21,88 @@ def _excerpt(text: str) -> str:
 
 
 def check_quotes(ctx: Context) -> Iterator[Finding]:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     folded = {doc: fold(text) for doc, text in ctx.seeds.items()}
+    suggestions: dict[tuple[str, str], object] = {}
     for resource in ctx.resources:
-        if not resource.is_fact_table or not ctx.readable(resource):
+        table = ctx.table(resource)
+        if not resource.is_fact_table or table is None or "quote" not in table.columns:
             continue
-        file, column = resource.path, ctx.column(resource, "quote")
-        in_quote = [f.name for f in resource.fields if f.in_quote]
-        reported_documents: set[str] = set()
-        for row in ctx.rows(resource):
-            doc, quote = row.get("document_id"), row.get("quote")
-            if not doc or not quote or len(quote) > MAX_CELL_CHARS:
-                continue  # a missing value is frictionless' finding, an oversized one the reader's
-            for name in in_quote:
-                value = row.get(name)
-                if value and value not in quote:
+        file, column = resource.path, ctx.column_number(resource, "quote")
+        docs, quotes = table.columns["document_id"], table.columns["quote"]
+        usable = pc.and_(pc.not_equal(docs, ""), pc.not_equal(quotes, ""))
+        usable = pc.and_(usable, pc.less_equal(pc.utf8_length(quotes), MAX_CELL_CHARS))
+        usable_np = usable.to_numpy(zero_copy_only=False)
+        # Values that must stand in the quote (an alias, a trend's title and text).
+        for f in resource.fields:
+            if not f.in_quote or f.name not in table.columns:
+                continue
+            values = table.columns[f.name]
+            present = usable_np & pc.not_equal(values, "").to_numpy(zero_copy_only=False)
+            rows = np.flatnonzero(present).tolist()
+            for index, value, quote in zip(rows, texts(values, rows), texts(quotes, rows), strict=True):
+                if value not in quote:
                     yield finding(
                         "value-not-in-quote",
                         file,
-                        f"the {name} {_excerpt(value)!r} does not appear in the row's quote",
-                        line=row.line,
-                        field=name,
-                        column=ctx.column(resource, name),
+                        f"the {f.name} {_excerpt(value)!r} does not appear in the row's quote",
+                        line=table.line(index),
+                        field=f.name,
+                        column=ctx.column_number(resource, f.name),
                     )
+        # Each distinct (document, quote) pair is looked up once.
+        pairs = pc.binary_join_element_wise(docs, quotes, "\x1f")
+        distinct = pc.unique(pc.filter(pairs, usable)).to_pylist()
+        bad = []
+        reported_documents: set[str] = set()
+        for pair in distinct:
+            doc, quote = pair.split("\x1f", 1)
             text = ctx.seeds.get(doc)
             if text is None:
-                if doc in ctx.unreadable_documents and doc not in reported_documents:
-                    reported_documents.add(doc)
-                    yield finding(
-                        "quote-document-unknown",
-                        file,
-                        f"quotes citing {doc!r} cannot be checked because its seed failed its own checks",
-                        line=row.line,
-                        field="document_id",
-                        column=ctx.column(resource, "document_id"),
-                    )
-                continue  # an unknown document id is frictionless' foreign-key error
-            if quote in text:
                 continue
-            match = closest(text, quote, folded[doc])
-            if match is None:
+            if quote not in text:
+                bad.append(pair)
+        for doc in sorted(set(docs.to_pylist()) & ctx.unreadable_documents):
+            first = np.flatnonzero(pc.equal(docs, doc).to_numpy(zero_copy_only=False))
+            if len(first) and doc not in reported_documents:
+                reported_documents.add(doc)
+                yield finding(
+                    "quote-document-unknown",
+                    file,
+                    f"quotes citing {doc!r} cannot be checked because its seed failed its own checks",
+                    line=table.line(int(first[0])),
+                    field="document_id",
+                    column=ctx.column_number(resource, "document_id"),
+                )
+        if not bad:
+            continue
+        rows = np.flatnonzero(pc.is_in(pairs, value_set=pa.array(bad, pa.string())).to_numpy(zero_copy_only=False))
+        for index, pair in zip(rows.tolist(), texts(pairs, rows.tolist()), strict=True):
+            doc, quote = pair.split("\x1f", 1)
+            key = (doc, quote)
+            if key not in suggestions:
+                searched = len(suggestions) < MAX_SUGGESTIONS
+                suggestions[key] = closest(ctx.seeds[doc], quote, folded[doc]) if searched else _NOT_SEARCHED
+            match = suggestions[key]
+            if match is _NOT_SEARCHED:
+                yield finding(
+                    "quote-not-found",
+                    file,
+                    f"the quote is not in {doc!r}",
+                    line=table.line(index),
+                    field="quote",
+                    column=column,
+                    hint='Copy the passage from the seed exactly; `eurasec quote DOCUMENT_ID "text"` finds it.',
+                )
+            elif match is None:
                 yield finding(
                     "quote-not-found",
                     file,
                     f"the quote is not in {doc!r}, and no passage of it is alike",
-                    line=row.line,
+                    line=table.line(index),
                     field="quote",
                     column=column,
                     hint='Copy the passage from the seed exactly; `eurasec quote DOCUMENT_ID "text"` finds it.',
@@ -73,7 +113,7 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     file,
                     f"the quote is not in {doc!r}: it has {match.summary()}"
                     f" (closest passage at characters {match.start}–{match.end})",
-                    line=row.line,
+                    line=table.line(index),
                     field="quote",
                     column=column,
                     hint=f"Use the seed's exact text: {_excerpt(match.passage)!r}.",

@@ -35,6 +35,14 @@ def _unsafe_reason(root: Path, relative: str) -> str | None:
     return None
 
 
+class _Row:
+    def __init__(self, values: dict[str, str], line: int) -> None:
+        self.values, self.line = values, line
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name) or None
+
+
 def check_seeds(ctx: Context) -> Iterator[Finding]:
     """Verify every document's seed, and keep the texts of those that pass for the quote checks."""
     package = ctx.dataset.package
@@ -42,11 +50,18 @@ def check_seeds(ctx: Context) -> Iterator[Finding]:
         resource = package.resource(DOCUMENTS)
     except KeyError:
         return
-    if not ctx.readable(resource):
+    table = ctx.table(resource)
+    if table is None:
         return
     file = resource.path
-    col = lambda name: ctx.column(resource, name)  # noqa: E731
-    for row in ctx.rows(resource):
+    col = lambda name: ctx.column_number(resource, name)  # noqa: E731
+    columns = {
+        name: table.columns[name].to_pylist()
+        for name in ("id", "path", "sha256", "bytes", "title")
+        if name in table.columns
+    }
+    for index in range(table.num_rows):
+        row = _Row({name: values[index] for name, values in columns.items()}, table.line(index))
         doc_id, relative = row.get("id"), row.get("path")
         if not doc_id or not relative:
             continue  # a required-field error from frictionless says it

@@ -24,15 +24,21 @@ _LABELS = {"blank-label", "duplicate-label", "incorrect-label", "missing-label",
 
 class _Lines:
     def __init__(self, dataset: Dataset, resource: str) -> None:
-        table = dataset.tables.get(resource)
-        self.lines = table.lines if table is not None else []
+        self.table = dataset.tables.get(resource)
 
     def __call__(self, row_number: int | None) -> int | None:
-        """Physical line of frictionless' row number (header = 1, then one per record)."""
-        if row_number is None:
+        """Physical line of frictionless' row number (header = 1, then one per record, empty lines too)."""
+        import numpy as np
+
+        table = self.table
+        if row_number is None or table is None or table.row_numbers is None:
             return None
-        index = row_number - 2
-        return self.lines[index] if 0 <= index < len(self.lines) else None
+        i = int(np.searchsorted(table.row_numbers, row_number))
+        if i < len(table.row_numbers) and table.row_numbers[i] == row_number:
+            return int(table.lines[i])
+        if row_number in table.blank_row_numbers:
+            return table.blank_lines[table.blank_row_numbers.index(row_number)]
+        return None
 
     def reword(self, note: str) -> str:
         def repl(m: re.Match[str]) -> str:
@@ -102,13 +108,38 @@ def _translate(d: dict[str, Any], lines: _Lines, field_names: list[str]) -> tupl
     return note or str(d.get("message", "")), hint, field
 
 
-def run_frictionless(descriptor: Path, dataset: Dataset) -> list[Finding]:
-    """Validate with frictionless and translate its report; frictionless is imported only here."""
-    from frictionless import validate  # heavy: deferred so that `import eurasec` stays light
+def translate_task(dataset: Dataset, task_name: str, descriptors: list[dict[str, Any]]) -> list[Finding]:
+    """frictionless error descriptors of one resource as our findings, on physical lines."""
+    resource = next((r for r in dataset.package.resources if r.name == task_name), None)
+    file = resource.path if resource else DESCRIPTOR_FILE
+    field_names = resource.field_names if resource else []
+    lines = _Lines(dataset, task_name)
+    findings = []
+    for d in descriptors:
+        code = d.get("type", "")
+        message, hint, field = _translate(d, lines, field_names)
+        line = 1 if code in _LABELS else lines(d.get("rowNumber"))
+        column = d.get("fieldNumber")
+        if column is None and d.get("fieldNames") and resource:
+            names = d["fieldNames"]
+            column = field_names.index(names[0]) + 1 if names[0] in field_names else None
+        findings.append(
+            finding(
+                code if code in CODES else "source-error",
+                file,
+                message,
+                line=line,
+                field=field,
+                column=column,
+                hint=hint,
+            )
+        )
+    return findings
 
-    report = validate(str(descriptor))
-    findings: list[Finding] = []
-    for error in report.errors:  # problems with the descriptor itself
+
+def _descriptor_findings(errors: list[Any]) -> list[Finding]:
+    findings = []
+    for error in errors:
         d = error.to_descriptor()
         code = d.get("type", "package-error")
         findings.append(
@@ -116,30 +147,35 @@ def run_frictionless(descriptor: Path, dataset: Dataset) -> list[Finding]:
                 code if code in CODES else "descriptor-invalid", DESCRIPTOR_FILE, str(d.get("note") or d.get("message"))
             )
         )
-    resources = {r.name: r for r in dataset.package.resources}
+    return findings
+
+
+def run_frictionless(descriptor: Path, dataset: Dataset) -> list[Finding]:
+    """Validate everything with frictionless and translate its report; frictionless is imported only here."""
+    from frictionless import validate  # heavy: deferred so that `import eurasec` stays light
+
+    report = validate(str(descriptor))
+    findings = _descriptor_findings(report.errors)
     for task in report.tasks:
-        resource = resources.get(task.name)
-        file = resource.path if resource else DESCRIPTOR_FILE
-        field_names = resource.field_names if resource else []
-        lines = _Lines(dataset, task.name)
-        for error in task.errors:
-            d = error.to_descriptor()
-            code = d.get("type", "")
-            message, hint, field = _translate(d, lines, field_names)
-            line = 1 if code in _LABELS else lines(d.get("rowNumber"))
-            column = d.get("fieldNumber")
-            if column is None and d.get("fieldNames") and resource:
-                names = d["fieldNames"]
-                column = field_names.index(names[0]) + 1 if names[0] in field_names else None
-            findings.append(
-                finding(
-                    code if code in CODES else "source-error",
-                    file,
-                    message,
-                    line=line,
-                    field=field,
-                    column=column,
-                    hint=hint,
-                )
-            )
+        findings.extend(translate_task(dataset, task.name, [e.to_descriptor() for e in task.errors]))
+    return findings
+
+
+def check_descriptor(descriptor: Path) -> list[Finding]:
+    """frictionless' own check of the descriptor (not the data)."""
+    from frictionless import Package
+
+    return _descriptor_findings(Package.validate_descriptor(str(descriptor)).errors)
+
+
+def run_frictionless_on(descriptor: Path, dataset: Dataset, names: list[str]) -> list[Finding]:
+    """frictionless on some resources only (those the fast reader left alone), in the package's context."""
+    from frictionless import Package
+
+    package = Package(str(descriptor))
+    findings = []
+    for name in names:
+        report = package.get_resource(name).validate()
+        for task in report.tasks:
+            findings.extend(translate_task(dataset, name, [e.to_descriptor() for e in task.errors]))
     return findings

@@ -1,0 +1,294 @@
+"""A resource's CSV file as Arrow columns of text, with the line of every row and the facts of its form.
+
+The fast path scans the bytes once with numpy (record boundaries, quoting, field counts)
+and parses with pyarrow. A file it cannot read with certainty (a malformed quote, rows of
+the wrong length, a header other than the schema's, bytes that are not UTF-8) goes the slow
+path: the strict Python reader in `read.py`, which says exactly what is wrong and where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .codes import finding
+from .findings import Finding
+from .read import BOM, MAX_CELL_CHARS, CsvTable, decode, line_at, parse, read_bytes
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+BOM_BYTES = BOM.encode("utf-8")
+QUOTE, COMMA, LF, CR = 0x22, 0x2C, 0x0A, 0x0D
+
+
+@dataclass
+class Table:
+    """The rows of one file. Blank lines are not rows, but frictionless counts them: `row_numbers` keeps its count."""
+
+    file: str
+    header: list[str] | None = None
+    columns: dict[str, pa.Array] = field(default_factory=dict)  # text of each header column, "" for empty
+    lines: np.ndarray | None = None  # first physical line of each row
+    row_numbers: np.ndarray | None = None  # frictionless' row number of each row (the header is row 1)
+    blank_lines: list[int] = field(default_factory=list)  # empty lines between rows
+    blank_row_numbers: list[int] = field(default_factory=list)
+    ragged: set[int] = field(default_factory=set)  # rows (by index) with a cell too few or too many
+    findings: list[Finding] = field(default_factory=list)  # reading problems
+    # Facts of the file's form, for the canonical check.
+    has_bom: bool = False
+    crlf_lines: list[int] = field(default_factory=list)
+    final_newline: bool = True
+    line_count: int = 0  # physical lines, counting a last line without a newline
+    noncanonical_lines: list[int] = field(default_factory=list)
+    header_text: str = ""
+    fast: bool = False  # read by the fast path: regular enough to check without frictionless
+    readable: bool = True
+
+    @property
+    def num_rows(self) -> int:
+        return 0 if self.lines is None else len(self.lines)
+
+    def column(self, name: str) -> pa.Array:
+        return self.columns[name]
+
+    def line(self, index: int) -> int:
+        return int(self.lines[index])
+
+
+def _empty_lines() -> np.ndarray:
+    import numpy as np
+
+    return np.zeros(0, dtype=np.int64)
+
+
+def _scan_fast(raw: bytes, file: str, expected_header: list[str]) -> Table | None:
+    """Read a regular file with numpy and pyarrow; None when only the slow path can be sure."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if b"\x00" in raw or not raw.strip():
+        return None
+    data = np.frombuffer(raw, dtype=np.uint8)
+    begin = len(BOM_BYTES) if raw.startswith(BOM_BYTES) else 0
+    quotes = np.flatnonzero(data == QUOTE)
+    if len(quotes) % 2:
+        return None  # a quote is never closed
+    newlines = np.flatnonzero(data == LF)
+    # A newline ends a record only outside quotes: where an even number of quotes precede it.
+    ends = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
+    starts = np.concatenate(([begin], ends + 1)).astype(np.int64)
+    stops = np.concatenate((ends, [len(raw)])).astype(np.int64)
+    if starts[-1] == len(raw):  # the file ends with a newline: no record after it
+        starts, stops = starts[:-1], stops[:-1]
+    has_cr = np.zeros(len(stops), dtype=bool)
+    nonempty = stops > starts
+    has_cr[nonempty] = data[stops[nonempty] - 1] == CR
+    content_stops = stops - has_cr
+    blank = content_stops == starts
+    start_lines = np.searchsorted(newlines, starts) + 1
+    # Quotes must open a field or close one (doubled inside): anything else is malformed.
+    if len(quotes):
+        index = np.arange(len(quotes))
+        previous = np.where(quotes > begin, data[np.maximum(quotes - 1, 0)], LF)
+        following = np.where(quotes + 1 < len(raw), data[np.minimum(quotes + 1, len(raw) - 1)], LF)
+        adjacent_before = np.concatenate(([False], np.diff(quotes) == 1))
+        adjacent_after = np.concatenate((np.diff(quotes) == 1, [False]))
+        even = index % 2 == 0
+        opening_ok = (previous == COMMA) | (previous == LF) | (quotes == begin) | adjacent_before
+        closing_ok = (following == COMMA) | (following == LF) | (following == CR) | adjacent_after
+        if not (np.all(opening_ok[even]) and np.all(closing_ok[~even])):
+            return None
+    # Every record must have the header's number of fields.
+    commas = np.flatnonzero(data == COMMA)
+    commas = commas[(np.searchsorted(quotes, commas) & 1) == 0]
+    fields = np.searchsorted(commas, stops) - np.searchsorted(commas, starts) + 1
+    if len(starts) == 0 or np.any(fields[1:][~blank[1:]] != fields[0]):
+        return None
+    header_text = raw[starts[0] : content_stops[0]].decode("utf-8", errors="replace")
+    if header_text.split(",") != expected_header:
+        return None  # frictionless names header problems precisely: the slow path asks it
+    try:
+        arrow = pacsv.read_csv(
+            pa.py_buffer(raw),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=len(ends) < len(newlines)),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(expected_header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None  # not UTF-8, or something else the slow path will name
+    rows = ~blank[1:]
+    if arrow.num_rows != int(rows.sum()):
+        return None
+    record_numbers = np.arange(2, len(starts) + 1)  # frictionless numbers records from the header (1)
+    table = Table(file=file, header=expected_header, fast=True, header_text=header_text)
+    table.columns = {name: arrow.column(name).combine_chunks() for name in expected_header}
+    table.lines = start_lines[1:][rows]
+    table.row_numbers = record_numbers[rows]
+    table.blank_lines = start_lines[1:][~rows].tolist()
+    table.blank_row_numbers = record_numbers[~rows].tolist()
+    table.has_bom = begin > 0
+    table.crlf_lines = start_lines_of(newlines, stops[has_cr]).tolist()
+    table.final_newline = raw.endswith(b"\n")
+    table.line_count = len(newlines) + (0 if table.final_newline else 1)
+    table.noncanonical_lines = _needless_quotes(
+        data,
+        quotes,
+        commas_all=np.flatnonzero(data == COMMA),
+        newlines=newlines,
+        starts=starts,
+        start_lines=start_lines,
+    )
+    _flag_large_cells(table)
+    return table
+
+
+def start_lines_of(newlines: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The line on which each byte position lies."""
+    import numpy as np
+
+    return np.searchsorted(newlines, positions) + 1
+
+
+def _needless_quotes(
+    data: np.ndarray,
+    quotes: np.ndarray,
+    *,
+    commas_all: np.ndarray,
+    newlines: np.ndarray,
+    starts: np.ndarray,
+    start_lines: np.ndarray,
+) -> list[int]:
+    """Lines where a cell is quoted although it holds no comma, quote, CR or LF (csv.writer would not quote it)."""
+    import numpy as np
+
+    if not len(quotes):
+        return []
+    adjacent_before = np.concatenate(([False], np.diff(quotes) == 1))
+    adjacent_after = np.concatenate((np.diff(quotes) == 1, [False]))
+    index = np.arange(len(quotes))
+    # Inside a quoted cell, quotes come doubled; the opening and closing ones pair up in order.
+    opening = quotes[(index % 2 == 0) & ~adjacent_before]
+    closing = quotes[(index % 2 == 1) & ~adjacent_after]
+    if len(opening) != len(closing):
+        return []
+    inner_quotes = np.searchsorted(quotes, closing) - np.searchsorted(quotes, opening) - 1
+    crs = np.flatnonzero(data == CR)
+    special = np.sort(np.concatenate((commas_all, newlines, crs)))
+    inner_special = np.searchsorted(special, closing) - np.searchsorted(special, opening, side="right")
+    needless = opening[(inner_quotes == 0) & (inner_special == 0)]
+    records = np.searchsorted(starts, needless, side="right") - 1
+    return sorted(set(start_lines[records].tolist()))
+
+
+def _flag_large_cells(table: Table) -> None:
+    import pyarrow.compute as pc
+
+    for column_number, name in enumerate(table.header or [], 1):
+        lengths = pc.utf8_length(table.columns[name])
+        if (pc.max(lengths).as_py() or 0) > MAX_CELL_CHARS:
+            big = pc.indices_nonzero(pc.greater(lengths, MAX_CELL_CHARS)).to_pylist()
+            for index in big:
+                table.findings.append(
+                    finding(
+                        "cell-too-large",
+                        table.file,
+                        f"a cell has {lengths[index].as_py():,} characters, over the {MAX_CELL_CHARS:,} limit",
+                        line=table.line(index),
+                        field=name,
+                        column=column_number,
+                    )
+                )
+
+
+def from_csv_table(parsed: CsvTable) -> Table:
+    """The slow path's records as a Table: short rows padded with "", long rows cut (both are reported)."""
+    import numpy as np
+    import pyarrow as pa
+
+    table = Table(file=parsed.file, header=parsed.header, findings=list(parsed.findings), readable=parsed.readable)
+    if parsed.header is None:
+        table.lines, table.row_numbers = _empty_lines(), _empty_lines()
+        return table
+    width = len(parsed.header)
+    rows, lines, numbers = [], [], []
+    for index, (record, line) in enumerate(zip(parsed.records, parsed.lines, strict=True)):
+        if not record:
+            table.blank_lines.append(line)
+            table.blank_row_numbers.append(index + 2)
+            continue
+        if len(record) != width:
+            table.ragged.add(len(rows))
+        rows.append((record + [""] * width)[:width])
+        lines.append(line)
+        numbers.append(index + 2)
+    names_seen: set[str] = set()
+    for position, name in enumerate(parsed.header):
+        if name in names_seen:
+            continue  # a repeated header name keeps its first column; frictionless reports the repeat
+        names_seen.add(name)
+        table.columns[name] = pa.array([row[position] for row in rows], pa.string())
+    table.lines = np.array(lines, dtype=np.int64)
+    table.row_numbers = np.array(numbers, dtype=np.int64)
+    _slow_form_facts(parsed, table)
+    return table
+
+
+def _slow_form_facts(parsed: CsvTable, table: Table) -> None:
+    """BOM, CRLF, final newline and needless quoting, read off the slow path's text."""
+    import csv
+    import io
+
+    text = parsed.text
+    table.has_bom = text.startswith(BOM)
+    body = text[1:] if table.has_bom else text
+    lines = body.split("\n")
+    malformed = any(f.code == "csv-malformed" for f in parsed.findings)
+    if malformed or parsed.header is None:
+        ends = list(range(1, len(lines) + 1))
+    else:
+        ends = [parsed.lines[0] - 1 if parsed.lines else 1, *parsed.end_lines]
+    table.crlf_lines = [n for n in ends if 1 <= n <= len(lines) and lines[n - 1].endswith("\r")]
+    table.final_newline = text.endswith("\n")
+    table.line_count = text.count("\n") + (0 if table.final_newline else 1)
+    table.header_text = lines[0].rstrip("\r") if lines else ""
+    if malformed or table.crlf_lines or parsed.header is None:
+        return
+
+    def canonical(record: list[str]) -> str:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(record)
+        return out.getvalue()[:-1]
+
+    if lines[0] != canonical(parsed.header):
+        table.noncanonical_lines.append(1)
+    for record, start, end in zip(parsed.records, parsed.lines, parsed.end_lines, strict=True):
+        if record and "\n".join(lines[start - 1 : end]) != canonical(record):
+            table.noncanonical_lines.append(start)
+
+
+def load_table(path: Path, file: str, expected_header: list[str]) -> Table:
+    """Read one resource's file, fast when it is regular; never raises on bad data."""
+    findings: list[Finding] = []
+    raw = read_bytes(path, file, findings)
+    if raw is None:
+        table = Table(file=file, findings=findings, readable=False)
+        table.lines, table.row_numbers = _empty_lines(), _empty_lines()
+        return table
+    fast = _scan_fast(raw, file, expected_header)
+    if fast is not None:
+        return fast
+    text = decode(raw, file, findings)
+    parsed = parse(text, file)
+    parsed.findings[:0] = findings
+    return from_csv_table(parsed)
+
+
+__all__ = ["Table", "line_at", "load_table"]
