@@ -34,7 +34,15 @@ def cli() -> None:
     show_default=True,
     help="text for people, json for programs, github for workflow annotations.",
 )
-def validate(descriptor: Path, fmt: str) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["fast", "frictionless"]),
+    default="fast",
+    show_default=True,
+    help="fast: frictionless' data checks run column-wise, with the same findings; "
+    "frictionless: frictionless itself on every table (the slower reference).",
+)
+def validate(descriptor: Path, fmt: str, engine: str) -> None:
     """Check a data package and report every problem with its file, line and field.
 
     DESCRIPTOR defaults to datapackage.json. Exit status: 0 valid (warnings allowed),
@@ -45,7 +53,7 @@ def validate(descriptor: Path, fmt: str) -> None:
     from .validate import validate as run
 
     try:
-        report = run(descriptor)
+        report = run(descriptor, engine=engine)
     except DescriptorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -33,10 +33,19 @@ def run_fast(descriptor: Path, dataset: Dataset) -> list[Finding]:
                 lookups[(fk.resource, fk.reference_fields)] = lookup_keys(columns[fk.resource], fk.reference_fields)
     names = set(package.resource_names)
     slow = _left_to_frictionless(dataset)
+    # A file that cannot be opened fails its own resource and every resource whose keys need it,
+    # as in frictionless (where our file-level finding then says it better).
+    unopened = {
+        r.name: r.path for r in package.resources if r.name in dataset.tables and not dataset.tables[r.name].readable
+    }
     for resource in package.resources:
         table = dataset.tables.get(resource.name)
-        if table is None or not table.readable:
-            continue  # the file-level finding says it
+        if table is None:
+            continue
+        needed = [unopened[n] for n in [resource.name, *(fk.resource for fk in resource.foreign_keys)] if n in unopened]
+        if needed:
+            findings.append(finding("scheme-error", resource.path, f"cannot open {needed[0]}"))
+            continue
         unknown = [fk.resource for fk in resource.foreign_keys if fk.resource not in names]
         if unknown:
             note = (

@@ -359,7 +359,73 @@ def check_resource(
                 f' in the lookup table "{fk.resource}" as "{", ".join(fk.reference_fields)}"',
             )
     errors.sort(key=lambda e: (e.row_number, e.order))
-    return errors[:LIMIT_ERRORS]
+    if len(errors) > LIMIT_ERRORS:
+        # Where the limit cuts a row, which of its errors survive depends on frictionless' order within it.
+        boundary = errors[LIMIT_ERRORS - 1].row_number
+        head = [e for e in errors if e.row_number < boundary]
+        row = frictionless_row_order(resource, [e for e in errors if e.row_number == boundary])
+        errors = (head + row)[:LIMIT_ERRORS]
+    return errors
+
+
+def frictionless_row_order(resource: Resource, errors: list[RawError]) -> list[RawError]:
+    """One row's errors in the order frictionless appends them.
+
+    frictionless reads a row's cells lazily: the unique fields first, then the primary key's,
+    then the foreign keys'; a key error makes it read the whole row before the error is added;
+    the rest of the row is read last. Cell errors follow the reading order.
+    """
+    cell_errors: dict[str, list[RawError]] = {}
+    keyed: dict[tuple[str, str], RawError] = {}
+    blank = [e for e in errors if e.descriptor["type"] == "blank-row"]
+    for e in errors:
+        kind = e.descriptor["type"]
+        if kind in ("type-error", "constraint-error"):
+            cell_errors.setdefault(e.descriptor["fieldName"], []).append(e)
+        elif kind == "unique-error":
+            keyed[("unique", e.descriptor["fieldName"])] = e
+        elif kind == "primary-key":
+            keyed[("primary", "")] = e
+        elif kind == "foreign-key":
+            keyed[("foreign", ",".join(e.descriptor["fieldNames"]))] = e
+    out: list[RawError] = []
+    done: set[str] = set()
+    whole = False
+
+    def read(name: str) -> None:
+        if not whole and name not in done:
+            done.add(name)
+            out.extend(cell_errors.get(name, []))
+
+    def read_all() -> None:
+        nonlocal whole, out
+        if whole:
+            return
+        for f in resource.fields:
+            read(f.name)
+        whole = True
+        if blank:
+            out = list(blank)  # a blank row's errors are replaced by the one blank-row error
+
+    for f in resource.fields:
+        if f.unique:
+            read(f.name)
+            if ("unique", f.name) in keyed:
+                read_all()
+                out.append(keyed[("unique", f.name)])
+    for name in resource.primary_key:
+        read(name)
+    if ("primary", "") in keyed:
+        read_all()
+        out.append(keyed[("primary", "")])
+    for fk in resource.foreign_keys:
+        for name in fk.fields:
+            read(name)
+        if ("foreign", ",".join(fk.fields)) in keyed:
+            read_all()
+            out.append(keyed[("foreign", ",".join(fk.fields))])
+    read_all()
+    return out
 
 
 def lookup_keys(columns: dict[str, Column], fields: tuple[str, ...]) -> pa.Array | None:

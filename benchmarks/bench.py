@@ -1,0 +1,386 @@
+"""Benchmark `eurasec validate` and `eurasec build` on synthetic packages, against frictionless and a pyarrow floor.
+
+For each size, a valid synthetic package (eurasec.synth.generate) is written to a temporary
+folder, then each command runs in a fresh subprocess, as a user would run it (interpreter start
+and imports included), with its wall time and peak memory (the child's own rusage, via wait4):
+
+- ours:          <bin>/eurasec validate <pkg>/datapackage.json --format json   (exit 0 expected)
+- build:         <bin>/eurasec build <pkg>/datapackage.json --out <tmp> --quiet
+- frictionless:  <bin>/frictionless validate <pkg>/datapackage.json --json
+- pyarrow:       a Python process that only reads every table's CSV with pyarrow.csv.read_csv,
+                 all columns as strings; it reports the reads alone (import excluded), and its
+                 wall time is the floor for any command that reads the tables.
+
+The real dataset (datapackage.json at the repository root) is validated too. Missed targets
+and failing commands are reported, never fatal: the script always writes its table.
+
+    /work/venv/bin/python benchmarks/bench.py --sizes 10000 100000 1000000 --out docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_DESCRIPTOR = ROOT / "datapackage.json"
+
+# Run in a subprocess: reads every resource of a descriptor with pyarrow, all columns as strings.
+PYARROW_FLOOR = r"""
+import json, sys, time
+start = time.perf_counter()
+import pyarrow as pa
+import pyarrow.csv as pacsv
+imported = time.perf_counter()
+descriptor = sys.argv[1]
+root = descriptor.rsplit("/", 1)[0] if "/" in descriptor else "."
+with open(descriptor, encoding="utf-8") as f:
+    resources = json.load(f)["resources"]
+rows = 0
+for resource in resources:
+    names = [field["name"] for field in resource["schema"]["fields"]]
+    table = pacsv.read_csv(
+        f"{root}/{resource['path']}",
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in names}, strings_can_be_null=False
+        ),
+    )
+    rows += table.num_rows
+done = time.perf_counter()
+print(json.dumps({"import_s": imported - start, "read_s": done - imported, "rows": rows}))
+"""
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    exit_code: int
+    stdout: str = ""
+    stderr: str = ""
+
+
+@dataclass
+class Measure:
+    """Repeated runs of one command: the median time, the largest peak memory, the worst exit code."""
+
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(r.peak_mb for r in self.runs)
+
+    @property
+    def exit_code(self) -> int:
+        return max((r.exit_code for r in self.runs), key=abs)
+
+    @property
+    def last(self) -> Run:
+        return self.runs[-1]
+
+
+def run(command: list[str], timeout: float | None, cwd: Path | None = None) -> Run:
+    """Run a command in a fresh process; its wall time and its own peak RSS (wait4 rusage)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=cwd)
+        timer = threading.Timer(timeout, process.kill) if timeout else None
+        if timer:
+            timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            if timer:
+                timer.cancel()
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        timed_out = timeout is not None and seconds >= timeout
+        out.seek(0)
+        err.seek(0)
+        # ru_maxrss is in KiB on Linux, in bytes on macOS.
+        peak = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+        return Run(
+            seconds=seconds,
+            peak_mb=peak,
+            exit_code=-9 if timed_out else process.returncode,
+            stdout=out.read().decode("utf-8", "replace"),
+            stderr=err.read().decode("utf-8", "replace"),
+        )
+
+
+def measure(command: list[str], repeat: int, timeout: float | None, name: str) -> Measure:
+    m = Measure()
+    for i in range(repeat):
+        r = run(command, timeout)
+        m.runs.append(r)
+        note = "" if r.exit_code == 0 else f"  (exit {r.exit_code}: {(r.stderr or r.stdout).strip()[-300:]!r})"
+        print(f"  {name:<14} run {i + 1}/{repeat}: {r.seconds:8.2f} s {r.peak_mb:8.0f} MB{note}", file=sys.stderr)
+    return m
+
+
+def validate_summary(m: Measure) -> str:
+    """What our validate said, from its JSON report: the exit code, and errors/warnings when not clean."""
+    try:
+        report = json.loads(m.last.stdout)
+    except ValueError:
+        return f"exit {m.exit_code}, no JSON report"
+    if m.exit_code == 0 and not report.get("errors") and not report.get("warnings"):
+        return "valid, no findings"
+    codes = sorted({f["code"] for f in report.get("findings", [])})
+    return (
+        f"exit {m.exit_code}: {report.get('errors')} errors, {report.get('warnings')} warnings ({', '.join(codes[:5])})"
+    )
+
+
+def real_rows(m: Measure) -> str:
+    try:
+        return f"{sum(json.loads(m.last.stdout)['tables'].values()):,}"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "?"
+
+
+def pyarrow_reads(m: Measure) -> tuple[float | None, float | None]:
+    """Median (read seconds, import seconds) that the floor process reported about itself."""
+    reads, imports = [], []
+    for r in m.runs:
+        try:
+            d = json.loads(r.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            continue
+        reads.append(d["read_s"])
+        imports.append(d["import_s"])
+    if not reads:
+        return None, None
+    return statistics.median(reads), statistics.median(imports)
+
+
+def label(size: int) -> str:
+    if size >= 1_000_000 and size % 1_000_000 == 0:
+        return f"{size // 1_000_000}M"
+    if size >= 1_000 and size % 1_000 == 0:
+        return f"{size // 1_000}k"
+    return str(size)
+
+
+def seconds(value: float | None, exit_code: int = 0) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.2f}"
+    return text if exit_code == 0 else f"{text} (exit {exit_code})"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "–" if not a or not b else f"{a / b:.1f}×"
+
+
+def git_state() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000], help="rows in total")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each command; the median time is reported")
+    parser.add_argument("--out", type=Path, help="write the results as markdown to this file")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic packages")
+    parser.add_argument(
+        "--bin",
+        type=Path,
+        default=Path(sys.executable).parent,
+        help="folder with python, eurasec and frictionless (default: this interpreter's)",
+    )
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds before a command is killed")
+    parser.add_argument("--no-frictionless", action="store_true", help="skip the frictionless runs")
+    parser.add_argument("--no-build", action="store_true", help="skip the build runs")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+
+    sys.path.insert(0, str(ROOT / "tools"))  # run from a checkout even when eurasec is not installed
+    from eurasec.synth import generate
+
+    bindir: Path = args.bin
+    python = str(bindir / "python")
+    eurasec = str(bindir / "eurasec")
+    frictionless = str(bindir / "frictionless")
+    command_line = "python benchmarks/bench.py " + shlex.join(
+        a if not a.startswith(str(ROOT) + os.sep) else os.path.relpath(a, ROOT) for a in (argv or sys.argv[1:])
+    )
+
+    rows_md: list[str] = []
+    notes: list[str] = []
+    ours_by_size: dict[int, float] = {}
+
+    with tempfile.TemporaryDirectory(prefix="eurasec-bench-") as tmp:
+        tmp_path = Path(tmp)
+
+        print(f"real dataset: {REAL_DESCRIPTOR}", file=sys.stderr)
+        real = measure(
+            [eurasec, "validate", str(REAL_DESCRIPTOR), "--format", "json"], args.repeat, args.timeout, "ours"
+        )
+        real_fl = (
+            None
+            if args.no_frictionless
+            else measure(
+                [frictionless, "validate", str(REAL_DESCRIPTOR), "--json"], args.repeat, args.timeout, "frictionless"
+            )
+        )
+
+        for size in args.sizes:
+            pkg = tmp_path / f"pkg-{size}"
+            print(f"size {label(size)}: generating {pkg}", file=sys.stderr)
+            start = time.perf_counter()
+            counts = generate(pkg, size, seed=args.seed)
+            generated = time.perf_counter() - start
+            total = sum(counts.values())
+            megabytes = sum(p.stat().st_size for p in pkg.rglob("*") if p.is_file()) / 1e6
+            print(f"  generated {total:,} rows, {megabytes:.0f} MB in {generated:.1f} s", file=sys.stderr)
+            descriptor = str(pkg / "datapackage.json")
+
+            ours = measure([eurasec, "validate", descriptor, "--format", "json"], args.repeat, args.timeout, "ours")
+            fl = (
+                None
+                if args.no_frictionless
+                else measure(
+                    [frictionless, "validate", descriptor, "--json"], args.repeat, args.timeout, "frictionless"
+                )
+            )
+            floor = measure([python, "-c", PYARROW_FLOOR, descriptor], args.repeat, args.timeout, "pyarrow")
+            build = None
+            if not args.no_build:
+                build = Measure()
+                for i in range(args.repeat):
+                    out = tmp_path / f"build-{size}-{i}"
+                    m = measure([eurasec, "build", descriptor, "--out", str(out), "--quiet"], 1, args.timeout, "build")
+                    build.runs.extend(m.runs)
+                    shutil.rmtree(out, ignore_errors=True)
+            read_s, import_s = pyarrow_reads(floor)
+            ours_by_size[size] = ours.seconds
+            summary = validate_summary(ours)
+            if summary != "valid, no findings":
+                notes.append(f"At {label(size)} our validate did not come back clean: {summary}.")
+            if fl is not None and fl.exit_code != 0:
+                notes.append(f"At {label(size)} frictionless exited {fl.exit_code}.")
+            rows_md.append(
+                "| "
+                + " | ".join(
+                    [
+                        label(size),
+                        f"{total:,}",
+                        f"{megabytes:.0f}",
+                        seconds(generated),
+                        seconds(ours.seconds, ours.exit_code),
+                        seconds(fl.seconds, fl.exit_code) if fl else "–",
+                        ratio(fl.seconds, ours.seconds) if fl else "–",
+                        f"{seconds(read_s)} / {seconds(read_s + import_s if read_s is not None else None)}"
+                        f" / {seconds(floor.seconds, floor.exit_code)}",
+                        ratio(ours.seconds, floor.seconds),
+                        seconds(build.seconds, build.exit_code) if build else "–",
+                        " / ".join(f"{m.peak_mb:.0f}" if m else "–" for m in (ours, fl, floor, build)),
+                    ]
+                )
+                + " |"
+            )
+            shutil.rmtree(pkg, ignore_errors=True)
+
+    scaling = []
+    ordered = sorted(ours_by_size)
+    for small, big in itertools.pairwise(ordered):
+        scaling.append(
+            f"- our validate, {label(big)} / {label(small)}: {ours_by_size[big] / ours_by_size[small]:.1f}× the time"
+            f" for {big / small:.0f}× the rows"
+        )
+
+    header = (
+        "| size | rows | MB | generate s | our validate s | frictionless s | frictionless / ours"
+        " | pyarrow s (reads / with import / whole process) | ours / pyarrow | our build s"
+        " | peak MB (validate / frictionless / pyarrow / build) |"
+    )
+    separator = "|" + "---|" * header.count(" | ") + "---|"
+    real_line = (
+        f"The real dataset (`datapackage.json`, {real_rows(real)} rows):"
+        f" our validate {seconds(real.seconds, real.exit_code)} s"
+        f" ({validate_summary(real)}), peak {real.peak_mb:.0f} MB"
+        + (f"; frictionless {seconds(real_fl.seconds, real_fl.exit_code)} s." if real_fl else ".")
+    )
+    md = "\n".join(
+        [
+            "# Benchmarks",
+            "",
+            "<!-- Written by benchmarks/bench.py: rerun it rather than edit by hand. -->",
+            "",
+            "How long `eurasec validate` and `eurasec build` take on synthetic packages of growing size, against",
+            "`frictionless validate` and the floor of merely reading the CSV files with pyarrow. Every command runs",
+            "in a fresh process, as a user runs it (interpreter start and imports included); times are wall",
+            f"seconds, the median of {args.repeat} run{'s' if args.repeat > 1 else ''}, and memory is the process's"
+            " peak resident set.",
+            "",
+            "```sh",
+            command_line,
+            "```",
+            "",
+            header,
+            separator,
+            *rows_md,
+            "",
+            *scaling,
+            "",
+            real_line,
+            "",
+            *(f"- {note}" for note in notes),
+            *([""] if notes else []),
+            "## How",
+            "",
+            "- **Packages**: `eurasec.synth.generate(folder, rows, seed)` writes the repository's descriptor, 11",
+            "  tables and one seed per 10,000 rows (at most 100): the real seed followed by an appendix of unique",
+            "  tokens. The package is valid with no finding at all, canonical and deterministic.",
+            "- **our validate**: `eurasec validate <pkg>/datapackage.json --format json` (every check, frictionless's",
+            "  included); **our build**: `eurasec build <pkg>/datapackage.json --out <tmp> --quiet`.",
+            "- **frictionless**: `frictionless validate <pkg>/datapackage.json --json`.",
+            "- **pyarrow**: a process that reads every table with `pyarrow.csv.read_csv`, all columns as strings",
+            "  (`newlines_in_values=True`, as quotes may span lines). *reads* is the reading alone, measured",
+            "  inside the process; *with import* adds `import pyarrow`; *whole process* is the process's wall time,",
+            "  interpreter start included.",
+            "  *ours / pyarrow* compares the two whole processes.",
+            "- **peak MB**: `ru_maxrss` of the finished child (`os.wait4`).",
+            "",
+            f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()};"
+            f" eurasec at `{git_state()}`; {dt.date.today().isoformat()}.",
+            "",
+        ]
+    )
+    print(md)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(md, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
