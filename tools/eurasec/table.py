@@ -64,19 +64,92 @@ def _empty_lines() -> np.ndarray:
     return np.zeros(0, dtype=np.int64)
 
 
-def _scan_fast(raw: bytes, file: str, expected_header: list[str]) -> Table | None:
-    """Read a regular file with numpy and pyarrow; None when only the slow path can be sure."""
-    import numpy as np
+def _parse(raw: bytes, header: list[str], multiline: bool) -> pa.Table | None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if b"\x00" in raw or not raw.strip():
+    try:
+        return pacsv.read_csv(
+            pa.py_buffer(raw),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=multiline),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None  # rows of the wrong length, bytes that are not UTF-8: the slow path names them
+
+
+def _quotes_needed(arrow: pa.Table, header: list[str], escaped: bool) -> int:
+    """How many quote characters the canonical writer puts in this table: 2 per cell holding a comma,
+    quote, CR or LF, plus one more per quote inside it (counted only when the file has escaped quotes)."""
+    import pyarrow.compute as pc
+
+    total = sum(2 * ('"' in h or "," in h) + 2 * h.count('"') for h in header)
+    for name in header:
+        column = arrow.column(name)
+        total += 2 * (pc.sum(pc.match_substring_regex(column, '[,"\r\n]')).as_py() or 0)
+        if escaped:
+            total += 2 * (pc.sum(pc.count_substring(column, '"')).as_py() or 0)
+    return total
+
+
+def _scan_fast(raw: bytes, file: str, expected_header: list[str]) -> Table | None:
+    """Read a regular file with pyarrow; None when only the slow path can be sure.
+
+    Counting bytes settles the common case: when every LF ends a row (no blank line, no cell
+    with a line break), there is no CR, and the file holds exactly the quotes the canonical
+    writer would put, rows are lines 2, 3, … and the form is canonical. Otherwise numpy finds
+    the record boundaries, where a quote is misplaced, and which cells are quoted needlessly.
+    """
+    import numpy as np
+
+    if b"\x00" in raw or not raw or raw.isspace():
         return None
-    data = np.frombuffer(raw, dtype=np.uint8)
     begin = len(BOM_BYTES) if raw.startswith(BOM_BYTES) else 0
+    first_line = raw[begin : raw.find(b"\n") if b"\n" in raw else len(raw)]
+    header_text = first_line.rstrip(b"\r").decode("utf-8", errors="replace")
+    if header_text.split(",") != expected_header:
+        return None  # frictionless names header problems precisely: the slow path asks it
+    arrow = _parse(raw, expected_header, multiline=False)
+    multiline = arrow is None
+    if multiline:
+        arrow = _parse(raw, expected_header, multiline=True)
+        if arrow is None:
+            return None
+    n = arrow.num_rows
+    final_newline = raw.endswith(b"\n")
+    simple = (
+        raw.count(b"\n") == n + final_newline
+        and b"\r" not in raw
+        and raw.count(b'"') == _quotes_needed(arrow, expected_header, escaped=b'""' in raw)
+        and not multiline
+    )
+    table = Table(file=file, header=expected_header, fast=True, header_text=header_text)
+    table.columns = {name: arrow.column(name).combine_chunks() for name in expected_header}
+    table.has_bom = begin > 0
+    table.final_newline = final_newline
+    if simple:
+        table.lines = np.arange(2, n + 2, dtype=np.int64)
+        table.row_numbers = table.lines.copy()
+        table.line_count = n + 1
+    elif not _scan_records(raw, begin, table, n):
+        return None
+    _flag_large_cells(table)
+    return table
+
+
+def _scan_records(raw: bytes, begin: int, table: Table, rows_parsed: int) -> bool:
+    """Record boundaries, blank lines, CRLF, misplaced and needless quotes, with numpy; False if irregular."""
+    import numpy as np
+
+    data = np.frombuffer(raw, dtype=np.uint8)
     quotes = np.flatnonzero(data == QUOTE)
     if len(quotes) % 2:
-        return None  # a quote is never closed
+        return False  # a quote is never closed
     newlines = np.flatnonzero(data == LF)
     # A newline ends a record only outside quotes: where an even number of quotes precede it.
     ends = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
@@ -87,8 +160,7 @@ def _scan_fast(raw: bytes, file: str, expected_header: list[str]) -> Table | Non
     has_cr = np.zeros(len(stops), dtype=bool)
     nonempty = stops > starts
     has_cr[nonempty] = data[stops[nonempty] - 1] == CR
-    content_stops = stops - has_cr
-    blank = content_stops == starts
+    blank = (stops - has_cr) == starts
     start_lines = np.searchsorted(newlines, starts) + 1
     # Quotes must open a field or close one (doubled inside): anything else is malformed.
     if len(quotes):
@@ -101,42 +173,16 @@ def _scan_fast(raw: bytes, file: str, expected_header: list[str]) -> Table | Non
         opening_ok = (previous == COMMA) | (previous == LF) | (quotes == begin) | adjacent_before
         closing_ok = (following == COMMA) | (following == LF) | (following == CR) | adjacent_after
         if not (np.all(opening_ok[even]) and np.all(closing_ok[~even])):
-            return None
-    # Every record must have the header's number of fields.
-    commas = np.flatnonzero(data == COMMA)
-    commas = commas[(np.searchsorted(quotes, commas) & 1) == 0]
-    fields = np.searchsorted(commas, stops) - np.searchsorted(commas, starts) + 1
-    if len(starts) == 0 or np.any(fields[1:][~blank[1:]] != fields[0]):
-        return None
-    header_text = raw[starts[0] : content_stops[0]].decode("utf-8", errors="replace")
-    if header_text.split(",") != expected_header:
-        return None  # frictionless names header problems precisely: the slow path asks it
-    try:
-        arrow = pacsv.read_csv(
-            pa.py_buffer(raw),
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=len(ends) < len(newlines)),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(expected_header, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None  # not UTF-8, or something else the slow path will name
+            return False
     rows = ~blank[1:]
-    if arrow.num_rows != int(rows.sum()):
-        return None
+    if len(starts) == 0 or rows_parsed != int(rows.sum()):
+        return False
     record_numbers = np.arange(2, len(starts) + 1)  # frictionless numbers records from the header (1)
-    table = Table(file=file, header=expected_header, fast=True, header_text=header_text)
-    table.columns = {name: arrow.column(name).combine_chunks() for name in expected_header}
     table.lines = start_lines[1:][rows]
     table.row_numbers = record_numbers[rows]
     table.blank_lines = start_lines[1:][~rows].tolist()
     table.blank_row_numbers = record_numbers[~rows].tolist()
-    table.has_bom = begin > 0
     table.crlf_lines = start_lines_of(newlines, stops[has_cr]).tolist()
-    table.final_newline = raw.endswith(b"\n")
     table.line_count = len(newlines) + (0 if table.final_newline else 1)
     table.noncanonical_lines = _needless_quotes(
         data,
@@ -146,8 +192,7 @@ def _scan_fast(raw: bytes, file: str, expected_header: list[str]) -> Table | Non
         starts=starts,
         start_lines=start_lines,
     )
-    _flag_large_cells(table)
-    return table
+    return True
 
 
 def start_lines_of(newlines: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -192,6 +237,8 @@ def _flag_large_cells(table: Table) -> None:
     import pyarrow.compute as pc
 
     for column_number, name in enumerate(table.header or [], 1):
+        if (pc.max(pc.binary_length(table.columns[name])).as_py() or 0) <= MAX_CELL_CHARS:
+            continue  # no more bytes than the limit allows characters
         lengths = pc.utf8_length(table.columns[name])
         if (pc.max(lengths).as_py() or 0) > MAX_CELL_CHARS:
             big = pc.indices_nonzero(pc.greater(lengths, MAX_CELL_CHARS)).to_pylist()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .checks.canonical import check_canonical
@@ -13,11 +14,11 @@ from .checks.hygiene import check_hygiene
 from .checks.numbering import check_numbering
 from .checks.provenance import check_quotes
 from .checks.seeds import check_seeds
-from .checks.upstream import run_frictionless
+from .checks.upstream import check_descriptor, run_frictionless
 from .checks.values import check_values
 from .codes import finding
 from .dataset import load_dataset
-from .descriptor import DESCRIPTOR_NAME
+from .descriptor import DESCRIPTOR_NAME, load_package
 from .findings import Finding, Report
 
 DESCRIPTOR_FILE = DESCRIPTOR_NAME  # how findings name the descriptor
@@ -93,15 +94,20 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
-    dataset = load_dataset(descriptor)
-    package = dataset.package
-    findings: list[Finding] = list(dataset.findings)
-    for table in dataset.tables.values():
-        findings.extend(table.findings)
-    if engine != "none":
-        run = run_fast if engine == "fast" else run_frictionless
+    package = load_package(descriptor)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # frictionless' check of the descriptor is pure Python; reading the tables is mostly pyarrow and
+        # numpy, which let go of the GIL: on two cores the two overlap.
+        described = pool.submit(check_descriptor, package.path) if engine == "fast" else None
+        dataset = load_dataset(descriptor)
+        findings: list[Finding] = list(dataset.findings)
+        for table in dataset.tables.values():
+            findings.extend(table.findings)
         try:
-            findings.extend(run(package.path, dataset))
+            if engine == "fast":
+                findings.extend(run_fast(package.path, dataset, described.result()))
+            elif engine == "frictionless":
+                findings.extend(run_frictionless(package.path, dataset))
         except Exception as exc:  # frictionless itself failed: say so, never a traceback
             findings.append(finding("check-failed", DESCRIPTOR_FILE, f"the data checks could not run: {exc}"))
     ctx = Context(dataset=dataset)

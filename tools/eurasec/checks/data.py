@@ -12,8 +12,9 @@ from .tabular import check_resource, lookup_keys, typed_columns
 from .upstream import DESCRIPTOR_FILE, check_descriptor, run_frictionless_on, translate_task
 
 
-def run_fast(descriptor: Path, dataset: Dataset) -> list[Finding]:
-    findings = check_descriptor(descriptor)
+def run_fast(descriptor: Path, dataset: Dataset, descriptor_findings: list[Finding] | None = None) -> list[Finding]:
+    """descriptor_findings: frictionless' verdict on the descriptor, if already at hand (see validate)."""
+    findings = check_descriptor(descriptor) if descriptor_findings is None else list(descriptor_findings)
     if findings:
         return findings  # the descriptor must be mended before its data can be read against it
     package = dataset.package

@@ -34,7 +34,7 @@ def cell_problems(value: str, *, is_id: bool, is_string: bool, verbatim: bool) -
     """(code, message) for each hygiene rule one cell breaks."""
     if value.startswith(FORMULA_START) and not PLAIN_NUMBER.match(value):
         yield "formula", f"the cell starts with {value[0]!r}, so a spreadsheet would run it as a formula"
-    bad = next((ch for ch in value if _invisible(ch) or (ch == "\n" and not verbatim)), None)
+    bad = None if verbatim else next((ch for ch in value if _invisible(ch) or ch == "\n"), None)
     if bad is not None:
         name = unicodedata.name(bad, "control character").lower()
         yield "control-character", f"the cell contains the invisible character U+{ord(bad):04X} ({name})"
@@ -52,29 +52,56 @@ def cell_problems(value: str, *, is_id: bool, is_string: bool, verbatim: bool) -
         yield "not-nfc", "the cell is not in Unicode NFC (a letter and its accent are stored apart)"
 
 
-# The same rules as cell_problems, as RE2 patterns: they find the rows to look at, and
-# cell_problems then says exactly what is wrong with each.
+# The same rules as cell_problems, as RE2 patterns over whole columns: they find the rows to
+# look at, and cell_problems then says exactly what is wrong with each. Most text is ASCII, so
+# the ASCII rules run on everything and the Unicode ones only on the rest.
+_ASCII_WHITE = r"[\t-\r\x1c-\x20]"
 _WHITE = r"[\t-\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
-_SUSPECT_ANY = r"^[=+\-@]|[\x00-\x09\x0b-\x1f\x7f-\x9f\p{Cf}]"
-_SUSPECT_TEXT = rf"^{_WHITE}|{_WHITE}$"
-_SUSPECT_PLAIN = r"\n|  "
+_CONTROL = r"[\x00-\x09\x0b-\x1f\x7f]"
+
+
+def _pattern(*, is_string: bool, verbatim: bool, unicode: bool) -> str:
+    white = _WHITE if unicode else _ASCII_WHITE
+    control = r"[\x00-\x09\x0b-\x1f\x7f-\x9f\p{Cf}]" if unicode else _CONTROL
+    parts = [r"^[=+\-@]", control]
+    if is_string:
+        parts += [f"^{white}", f"{white}$"]
+    if not verbatim:
+        parts.append(r"\n")
+        if is_string:
+            parts.append("  ")
+    return "|".join(parts)
 
 
 def _suspects(cells: pa.Array, *, is_id: bool, is_string: bool, verbatim: bool) -> np.ndarray:
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    mask = pc.match_substring_regex(cells, _SUSPECT_ANY)
-    if is_id:
-        mask = pc.or_(mask, pc.invert(pc.match_substring_regex(cells, SLUG.pattern)))
-    if is_string:
-        mask = pc.or_(mask, pc.match_substring_regex(cells, _SUSPECT_TEXT))
-        if not verbatim:
-            mask = pc.or_(mask, pc.match_substring_regex(cells, _SUSPECT_PLAIN))
-            mask = pc.or_(mask, pc.not_equal(pc.utf8_normalize(cells, "NFC"), cells))
-    elif not verbatim:
-        mask = pc.or_(mask, pc.match_substring(cells, "\n"))
-    nonempty = pc.and_(pc.not_equal(cells, ""), pc.less_equal(pc.utf8_length(cells), MAX_CELL_CHARS))
-    return pc.and_(mask, nonempty).to_numpy(zero_copy_only=False)  # an oversized cell has its own finding
+    if verbatim:
+        # A verbatim value is checked against its seed, whose characters it must keep; only its ends
+        # (a formula sign, a space) are the contributor's doing, and those are cheap to look at.
+        first = pc.utf8_slice_codeunits(cells, 0, 1)
+        last = pc.utf8_slice_codeunits(cells, -1)
+        mask = pc.or_(pc.match_substring_regex(first, f"^[=+\\-@]|{_WHITE}"), pc.match_substring_regex(last, _WHITE))
+        result = mask.to_numpy(zero_copy_only=False)
+    else:
+        mask = pc.match_substring_regex(cells, _pattern(is_string=is_string, verbatim=False, unicode=False))
+        if is_id:
+            mask = pc.or_(mask, pc.invert(pc.match_substring_regex(cells, SLUG.pattern)))
+        result = mask.to_numpy(zero_copy_only=False)
+        wide = np.flatnonzero(~pc.string_is_ascii(cells).to_numpy(zero_copy_only=False))
+        if len(wide):
+            subset = cells.take(pa.array(wide))
+            odd = pc.match_substring_regex(subset, _pattern(is_string=is_string, verbatim=False, unicode=True))
+            if is_string:
+                odd = pc.or_(odd, pc.not_equal(pc.utf8_normalize(subset, "NFC"), subset))
+            result[wide] |= odd.to_numpy(zero_copy_only=False)
+    if result.any():
+        # an empty cell has nothing to check; an oversized one has its own finding
+        lengths = pc.utf8_length(cells).to_numpy(zero_copy_only=False)
+        result &= (lengths > 0) & (lengths <= MAX_CELL_CHARS)
+    return result
 
 
 def check_hygiene(ctx: Context) -> Iterator[Finding]:

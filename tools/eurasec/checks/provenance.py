@@ -25,7 +25,7 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    folded = {doc: fold(text) for doc, text in ctx.seeds.items()}
+    folded: dict[str, str] = {}  # folded seeds, made only when a broken quote needs its closest passage
     suggestions: dict[tuple[str, str], object] = {}
     for resource in ctx.resources:
         table = ctx.table(resource)
@@ -37,14 +37,16 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
         usable = pc.and_(usable, pc.less_equal(pc.utf8_length(quotes), MAX_CELL_CHARS))
         usable_np = usable.to_numpy(zero_copy_only=False)
         # Values that must stand in the quote (an alias, a trend's title and text).
+        quote_texts = None
         for f in resource.fields:
             if not f.in_quote or f.name not in table.columns:
                 continue
-            values = table.columns[f.name]
-            present = usable_np & pc.not_equal(values, "").to_numpy(zero_copy_only=False)
-            rows = np.flatnonzero(present).tolist()
-            for index, value, quote in zip(rows, texts(values, rows), texts(quotes, rows), strict=True):
-                if value not in quote:
+            quote_texts = quote_texts if quote_texts is not None else quotes.to_pylist()
+            values = table.columns[f.name].to_pylist()
+            missing = [i for i, (v, q) in enumerate(zip(values, quote_texts, strict=True)) if v and q and v not in q]
+            for index in missing:
+                if usable_np[index]:
+                    value = values[index]
                     yield finding(
                         "value-not-in-quote",
                         file,
@@ -54,18 +56,15 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                         column=ctx.column_number(resource, f.name),
                     )
         # Each distinct (document, quote) pair is looked up once.
-        pairs = pc.binary_join_element_wise(docs, quotes, "\x1f")
-        distinct = pc.unique(pc.filter(pairs, usable)).to_pylist()
-        bad = []
-        reported_documents: set[str] = set()
-        for pair in distinct:
-            doc, quote = pair.split("\x1f", 1)
+        pairs_table = pa.table({"d": docs, "q": quotes}).filter(usable).group_by(["d", "q"]).aggregate([])
+        bad_docs, bad_quotes = [], []
+        for doc, quote in zip(pairs_table["d"].to_pylist(), pairs_table["q"].to_pylist(), strict=True):
             text = ctx.seeds.get(doc)
-            if text is None:
-                continue
-            if quote not in text:
-                bad.append(pair)
-        for doc in sorted(set(docs.to_pylist()) & ctx.unreadable_documents):
+            if text is not None and quote not in text:
+                bad_docs.append(doc)
+                bad_quotes.append(quote)
+        reported_documents: set[str] = set()
+        for doc in sorted(set(pc.unique(docs).to_pylist()) & ctx.unreadable_documents):
             first = np.flatnonzero(pc.equal(docs, doc).to_numpy(zero_copy_only=False))
             if len(first) and doc not in reported_documents:
                 reported_documents.add(doc)
@@ -77,14 +76,19 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     field="document_id",
                     column=ctx.column_number(resource, "document_id"),
                 )
-        if not bad:
+        if not bad_quotes:
             continue
-        rows = np.flatnonzero(pc.is_in(pairs, value_set=pa.array(bad, pa.string())).to_numpy(zero_copy_only=False))
-        for index, pair in zip(rows.tolist(), texts(pairs, rows.tolist()), strict=True):
-            doc, quote = pair.split("\x1f", 1)
+        suspect = pc.and_(usable, pc.is_in(quotes, value_set=pa.array(bad_quotes, pa.string())))
+        rows = np.flatnonzero(suspect.to_numpy(zero_copy_only=False)).tolist()
+        broken = set(zip(bad_docs, bad_quotes, strict=True))
+        for index, doc, quote in zip(rows, texts(docs, rows), texts(quotes, rows), strict=True):
+            if (doc, quote) not in broken:
+                continue
             key = (doc, quote)
             if key not in suggestions:
                 searched = len(suggestions) < MAX_SUGGESTIONS
+                if searched and doc not in folded:
+                    folded[doc] = fold(ctx.seeds[doc])
                 suggestions[key] = closest(ctx.seeds[doc], quote, folded[doc]) if searched else _NOT_SEARCHED
             match = suggestions[key]
             if match is _NOT_SEARCHED:
