@@ -3,6 +3,7 @@ frictionless itself where it is not, and frictionless always for the descriptor.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..codes import finding
@@ -22,11 +23,14 @@ def run_fast(descriptor: Path, dataset: Dataset, descriptor_findings: list[Findi
         r.name: list(package.raw["resources"][i].get("schema", {}).get("missingValues", [""]))
         for i, r in enumerate(package.resources)
     }
-    columns = {}
-    for resource in package.resources:
-        table = dataset.tables.get(resource.name)
-        if table is not None and table.readable and table.header is not None:
-            columns[resource.name] = typed_columns(resource, table, missing_values[resource.name])
+    typed = [
+        r
+        for r in package.resources
+        if (t := dataset.tables.get(r.name)) is not None and t.readable and t.header is not None
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow kernels let go of the GIL: two tables at once
+        done = pool.map(lambda r: typed_columns(r, dataset.tables[r.name], missing_values[r.name]), typed)
+        columns = {r.name: c for r, c in zip(typed, done, strict=True)}
     lookups = {}
     for resource in package.resources:
         for fk in resource.foreign_keys:
@@ -39,6 +43,7 @@ def run_fast(descriptor: Path, dataset: Dataset, descriptor_findings: list[Findi
     unopened = {
         r.name: r.path for r in package.resources if r.name in dataset.tables and not dataset.tables[r.name].readable
     }
+    checked = []
     for resource in package.resources:
         table = dataset.tables.get(resource.name)
         if table is None:
@@ -55,10 +60,12 @@ def run_fast(descriptor: Path, dataset: Dataset, descriptor_findings: list[Findi
             )
             findings.append(finding("resource-error", resource.path, note))
             continue
-        if resource.name in slow:
-            continue
-        raw = check_resource(resource, table, columns[resource.name], lookups)
-        findings.extend(translate_task(dataset, resource.name, [e.descriptor for e in raw]))
+        if resource.name not in slow:
+            checked.append(resource)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = pool.map(lambda r: check_resource(r, dataset.tables[r.name], columns[r.name], lookups), checked)
+        for resource, raw in zip(checked, results, strict=True):
+            findings.extend(translate_task(dataset, resource.name, [e.descriptor for e in raw]))
     if slow:
         findings.extend(run_frictionless_on(descriptor, dataset, [n for n in package.resource_names if n in slow]))
     return findings
