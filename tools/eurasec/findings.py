@@ -39,6 +39,7 @@ class Report:
     descriptor: str
     findings: list[Finding] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)  # resource name -> rows read
+    dataset: Any = field(default=None, repr=False, compare=False)  # the tables as read, for `build` to reuse
 
     @property
     def errors(self) -> list[Finding]:

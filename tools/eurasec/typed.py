@@ -52,6 +52,20 @@ def read_typed(path: Path, resource: Resource) -> pa.Table:
     return sort_by_primary_key(table, resource)
 
 
+def typed_from_text(resource: Resource, columns: dict[str, pa.Array]) -> pa.Table:
+    """The text columns validation read, typed from the schema and sorted: no second read of the file."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = arrow_schema(resource)
+    typed = []
+    for f in resource.fields:
+        text = columns[f.name]
+        text = pc.if_else(pc.equal(pc.binary_length(text), 0), pa.scalar(None, pa.string()), text)
+        typed.append(_convert(pa.chunked_array([text]), f, schema.field(f.name).type))
+    return sort_by_primary_key(pa.Table.from_arrays(typed, schema=schema), resource)
+
+
 def sort_by_primary_key(table: pa.Table, resource: Resource) -> pa.Table:
     """Rows in primary-key order: text by code point (enums by their text, not their index), numbers by value."""
     import pyarrow as pa

@@ -134,4 +134,5 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
     )
     report.findings = sorted(_deduplicate(findings), key=Finding.sort_key)
     report.tables = {name: t.num_rows for name, t in dataset.tables.items()}
+    report.dataset = dataset  # what was read, for a build that follows (not part of the report's output)
     return report
