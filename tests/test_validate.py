@@ -80,3 +80,16 @@ def test_a_check_that_crashes_becomes_a_finding_not_a_traceback(monkeypatch):
     assert [(f.code, f.message) for f in report.findings] == [
         ("check-failed", "the exploding check stopped: ZeroDivisionError: boom")
     ]
+
+
+def test_the_format_character_class_matches_pythons_unicodedata():
+    import re
+    import sys
+    import unicodedata
+
+    from eurasec.checks.hygiene import _FORMAT
+
+    listed = set()
+    for a, b in re.findall(r"\\x\{([0-9a-f]+)\}(?:-\\x\{([0-9a-f]+)\})?", _FORMAT):
+        listed |= set(range(int(a, 16), int(b or a, 16) + 1))
+    assert listed == {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"}

@@ -103,6 +103,7 @@ def build_release(
     package = report.dataset.package
     say("typing tables")
     tables = {r.name: typed_from_text(r, report.dataset.tables[r.name].columns) for r in package.resources}
+    report.dataset = None  # the text columns are no longer needed: let them go before the exporters run
     release = ReleaseInput(package=package, tables=tables)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 METADATA_TABLE = "eurasec_metadata"
+BATCH_ROWS = 100_000
 
 # Views that join ids to names. Each is a query, not metadata: the tables and columns it
 # names are checked by the tests that run it.
@@ -58,7 +59,7 @@ LEFT JOIN initiatives i ON i.id = al.initiative_id""",
 }
 
 
-def _sqlite_column(column: pa.ChunkedArray) -> list[object]:
+def _sqlite_column(column: pa.Array) -> list[object]:
     """A column as the Python values SQLite stores: enums as text, dates as ISO 8601 text, booleans as 0/1."""
     import pyarrow as pa
 
@@ -74,7 +75,7 @@ def export_sqlite(release: ReleaseInput, folder: Path) -> None:
     db = sqlite3.connect(path, isolation_level=None)
     try:
         # A private file in a staged folder: no journal or syncing is needed while it is written.
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -500000"):
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -64000"):
             db.execute(f"PRAGMA {pragma}")
         db.execute("PRAGMA foreign_keys = OFF")  # rows load in table order; keys are checked once all are in
         db.execute("BEGIN")
@@ -83,8 +84,10 @@ def export_sqlite(release: ReleaseInput, folder: Path) -> None:
             table = release.tables[resource.name]
             cols = ", ".join(map(quote_identifier, resource.field_names))
             marks = ", ".join("?" for _ in resource.fields)
-            rows = zip(*(_sqlite_column(table.column(n)) for n in resource.field_names), strict=True)
-            db.executemany(f"INSERT INTO {quote_identifier(resource.name)} ({cols}) VALUES ({marks})", rows)
+            insert = f"INSERT INTO {quote_identifier(resource.name)} ({cols}) VALUES ({marks})"
+            for batch in table.to_batches(max_chunksize=BATCH_ROWS):  # bounded memory for Python's row tuples
+                columns = (_sqlite_column(batch.column(n)) for n in resource.field_names)
+                db.executemany(insert, zip(*columns, strict=True))
             for statement in sqlite_index_ddl(resource) + sqlite_fts_ddl(resource):
                 db.execute(statement)
         for name, (description, query) in VIEWS.items():
