@@ -91,21 +91,12 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     folded[doc] = fold(ctx.seeds[doc])
                 suggestions[key] = closest(ctx.seeds[doc], quote, folded[doc]) if searched else _NOT_SEARCHED
             match = suggestions[key]
-            if match is _NOT_SEARCHED:
+            if match is _NOT_SEARCHED or match is None:
+                alike = "" if match is _NOT_SEARCHED else ", and no passage of it is alike"
                 yield finding(
                     "quote-not-found",
                     file,
-                    f"the quote is not in {doc!r}",
-                    line=table.line(index),
-                    field="quote",
-                    column=column,
-                    hint='Copy the passage from the seed exactly; `eurasec quote DOCUMENT_ID "text"` finds it.',
-                )
-            elif match is None:
-                yield finding(
-                    "quote-not-found",
-                    file,
-                    f"the quote is not in {doc!r}, and no passage of it is alike",
+                    f"the quote is not in {doc!r}{alike}",
                     line=table.line(index),
                     field="quote",
                     column=column,
