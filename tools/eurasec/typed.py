@@ -1,8 +1,7 @@
-"""Read a validated CSV table into a typed Arrow table, sorted by primary key."""
+"""Validated text columns as a typed Arrow table, sorted by primary key."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .descriptor import Field, Resource
@@ -28,28 +27,6 @@ def _convert(column: pa.ChunkedArray, field: Field, target: pa.DataType) -> pa.C
     if field.type == "string":
         return column
     return pc.cast(column, target)
-
-
-def read_typed(path: Path, resource: Resource) -> pa.Table:
-    """The CSV as Arrow, every column typed from the schema. The file must already be valid."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    schema = arrow_schema(resource)
-    raw = pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(use_threads=False),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            column_types={f.name: pa.string() for f in resource.fields},
-            null_values=[""],
-            strings_can_be_null=True,
-            include_columns=resource.field_names,
-        ),
-    )
-    columns = [_convert(raw.column(f.name), f, schema.field(f.name).type) for f in resource.fields]
-    table = pa.Table.from_arrays(columns, schema=schema)
-    return sort_by_primary_key(table, resource)
 
 
 def typed_from_text(resource: Resource, columns: dict[str, pa.Array]) -> pa.Table:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,13 +11,6 @@ from ..findings import Finding
 from .context import Context
 
 MAX_LINES_REPORTED = 1000  # per file and code: past this, the fix (eurasec fmt) is the same
-
-
-def canonical_record(record: list[str]) -> str:
-    """One record as the canonical writer puts it, without its line ending."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(record)
-    return out.getvalue()[:-1]
 
 
 def sort_key(resource: Resource, values: dict[str, str]) -> tuple[Any, ...] | None:
