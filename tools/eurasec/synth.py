@@ -321,27 +321,18 @@ def generate(
         rows_out.append([entities["initiatives"][a], entities["initiatives"][b], doc_ids[d], quote(d)])
     write("initiative_parts", rows_out)
 
-    # initiative_actors
-    roles = spec["initiative_actors"]["enums"]["role"]
-    rows_out = []
-    for a, b, r in _unique_links(
-        plan["initiative_actors"],
-        lambda: (rng.randrange(n_ini), rng.randrange(n_act), rng.randrange(len(roles))),
-    ):
-        d = initiative_doc(a)
-        rows_out.append([entities["initiatives"][a], entities["actors"][b], roles[r], doc_ids[d], quote(d)])
-    write("initiative_actors", rows_out)
-
-    # initiative_organizations
-    roles = spec["initiative_organizations"]["enums"]["role"]
-    rows_out = []
-    for a, b, r in _unique_links(
-        plan["initiative_organizations"],
-        lambda: (rng.randrange(n_ini), rng.randrange(n_org), rng.randrange(len(roles))),
-    ):
-        d = initiative_doc(a)
-        rows_out.append([entities["initiatives"][a], entities["organizations"][b], roles[r], doc_ids[d], quote(d)])
-    write("initiative_organizations", rows_out)
+    # initiative_actors and initiative_organizations: (initiative, other, role), cited where the initiative is
+    for table, other in (("initiative_actors", "actors"), ("initiative_organizations", "organizations")):
+        roles = spec[table]["enums"]["role"]
+        size = len(entities[other])
+        rows_out = []
+        for a, b, r in _unique_links(
+            plan[table],
+            lambda size=size, roles=roles: (rng.randrange(n_ini), rng.randrange(size), rng.randrange(len(roles))),
+        ):
+            d = initiative_doc(a)
+            rows_out.append([entities["initiatives"][a], entities[other][b], roles[r], doc_ids[d], quote(d)])
+        write(table, rows_out)
 
     # affiliations
     relations = spec["affiliations"]["enums"]["relation"]

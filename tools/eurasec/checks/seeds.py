@@ -65,86 +65,48 @@ def check_seeds(ctx: Context) -> Iterator[Finding]:
         doc_id, relative = row.get("id"), row.get("path")
         if not doc_id or not relative:
             continue  # a required-field error from frictionless says it
+
+        def at(code: str, message: str, name: str = "path", hint: str | None = None, row: _Row = row) -> Finding:
+            return finding(code, file, message, line=row.line, field=name, column=col(name), hint=hint)
+
         ctx.unreadable_documents.add(doc_id)
         reason = _unsafe_reason(package.root, relative)
-        if reason:
-            yield finding(
-                "seed-path-unsafe",
-                file,
-                f"seed path {relative!r} {reason}",
-                line=row.line,
-                field="path",
-                column=col("path"),
-            )
-            continue
         path = package.root / relative
+        if reason:
+            yield at("seed-path-unsafe", f"seed path {relative!r} {reason}")
+            continue
         if not path.exists():
-            yield finding(
-                "seed-missing",
-                file,
-                f"seed file {relative} does not exist",
-                line=row.line,
-                field="path",
-                column=col("path"),
-            )
+            yield at("seed-missing", f"seed file {relative} does not exist")
             continue
         if not path.is_file():
-            yield finding(
-                "seed-path-unsafe",
-                file,
-                f"seed path {relative} is not a regular file",
-                line=row.line,
-                field="path",
-                column=col("path"),
-            )
+            yield at("seed-path-unsafe", f"seed path {relative} is not a regular file")
             continue
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            yield finding(
-                "seed-missing",
-                file,
-                f"seed file {relative} cannot be read: {exc.strerror or exc}",
-                line=row.line,
-                field="path",
-                column=col("path"),
-            )
+            yield at("seed-missing", f"seed file {relative} cannot be read: {exc.strerror or exc}")
             continue
         ok = True
         digest = hashlib.sha256(raw).hexdigest()
         if row.get("sha256") and digest != row.get("sha256"):
             ok = False
-            yield finding(
+            yield at(
                 "seed-hash-mismatch",
-                file,
                 f"{relative} has sha256 {digest}, but the row records {row.get('sha256')}",
-                line=row.line,
-                field="sha256",
-                column=col("sha256"),
+                "sha256",
             )
         recorded = row.get("bytes")
         if recorded and recorded.strip().isdigit() and int(recorded) != len(raw):
             ok = False
-            yield finding(
-                "seed-size-mismatch",
-                file,
-                f"{relative} has {len(raw)} bytes, but the row records {recorded}",
-                line=row.line,
-                field="bytes",
-                column=col("bytes"),
-            )
+            yield at("seed-size-mismatch", f"{relative} has {len(raw)} bytes, but the row records {recorded}", "bytes")
         if not ok:
             continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield finding(
+            yield at(
                 "seed-missing",
-                file,
                 f"seed file {relative} is not UTF-8 text (byte {exc.start})",
-                line=row.line,
-                field="path",
-                column=col("path"),
                 hint="Seeds are stored as UTF-8 text; convert the source before adding it.",
             )
             continue
@@ -152,11 +114,4 @@ def check_seeds(ctx: Context) -> Iterator[Finding]:
         ctx.unreadable_documents.discard(doc_id)
         title = row.get("title")
         if title and title not in text:
-            yield finding(
-                "seed-title-not-found",
-                file,
-                f"the title {title!r} does not appear in {relative}",
-                line=row.line,
-                field="title",
-                column=col("title"),
-            )
+            yield at("seed-title-not-found", f"the title {title!r} does not appear in {relative}", "title")
