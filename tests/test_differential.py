@@ -231,3 +231,26 @@ def test_structure_header_and_encoding_faults_are_left_to_frictionless(tmp_path:
     raw = f"{header.replace('kind', 'kinds')}\n{good}\n"
     fast, reference, _ = both(small_package(tmp_path / "header", [], raw=raw))
     assert fast == reference and {code for code, *_ in fast} == {"incorrect-label"}
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    from eurasec.synth import generate
+
+    folder = tmp_path_factory.mktemp("synthetic") / "pkg"
+    generate(folder, 4_000, seed=7)
+    return folder
+
+
+def test_synthetic_faults_of_every_kind_at_once_give_the_same_findings(synthetic: Path, tmp_path: Path):
+    import shutil
+
+    from eurasec.synth import KINDS, inject
+
+    package = tmp_path / "pkg"
+    shutil.copytree(synthetic, package)
+    for number, kind in enumerate(KINDS):
+        inject(package, kind, 3, seed=number)
+    fast, reference, _ = both(package / "datapackage.json")
+    assert fast == reference
+    assert len(fast) >= 3 * len(KINDS) // 2  # the faults were there to be found

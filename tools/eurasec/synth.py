@@ -438,7 +438,11 @@ def _edit_cells(
     lines = _read_lines(package, file)
     header = _cells(lines[0])
     column = header.index(field)
-    candidates = [n for n in _data_lines(lines) if eligible(dict(zip(header, _cells(lines[n - 1]), strict=True)))]
+    # Rows an earlier fault left ragged or blank are passed over, so that kinds can be combined.
+    rows = {n: _cells(lines[n - 1]) for n in _data_lines(lines)}
+    candidates = [
+        n for n, cells in rows.items() if len(cells) == len(header) and eligible(dict(zip(header, cells, strict=True)))
+    ]
     chosen = _pick(rng, candidates, count, kind)
     for n in chosen:
         cells = _cells(lines[n - 1])
