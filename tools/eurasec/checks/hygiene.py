@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..codes import finding
+from ..descriptor import Field
 from ..findings import Finding
 from ..read import MAX_CELL_CHARS
 from .context import Context, rows_where, texts
@@ -83,12 +84,42 @@ def _pattern(*, is_string: bool, verbatim: bool, unicode: bool) -> str:
     return "|".join(parts)
 
 
-def _suspects(cells: pa.Array, *, is_id: bool, is_string: bool, verbatim: bool) -> np.ndarray:
+_CLEAN = {"integer": r"^-?(0|[1-9][0-9]*)$", "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+
+
+def _closed_form(field: Field | None, is_id: bool) -> str | list[str] | None:
+    """A pattern (or a list of values) that only clean cells can match, for fields with a closed form."""
+    if is_id:
+        return SLUG.pattern
+    if field is None:
+        return None
+    if field.enum and all(not list(cell_problems(v, is_id=False, is_string=True, verbatim=False)) for v in field.enum):
+        return list(field.enum)
+    return _CLEAN.get(field.type) if (field.format or "default") == "default" else None
+
+
+def _suspects(
+    cells: pa.Array,
+    *,
+    is_id: bool,
+    is_string: bool,
+    verbatim: bool,
+    closed: str | list[str] | None = None,
+) -> np.ndarray:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if verbatim:
+    if closed is not None:
+        # A slug, an allowed enum value or a canonical number or date cannot break a hygiene rule: only
+        # the cells outside that form need a look.
+        inside = (
+            pc.is_in(cells, value_set=pa.array(closed, pa.string()))
+            if isinstance(closed, list)
+            else pc.match_substring_regex(cells, closed)
+        )
+        result = pc.invert(inside).to_numpy(zero_copy_only=False)
+    elif verbatim:
         # A verbatim value is checked against its seed, whose characters it must keep; only its ends
         # (a formula sign, a space) are the contributor's doing, and those are cheap to look at.
         first = pc.utf8_slice_codeunits(cells, 0, 1)
@@ -129,7 +160,8 @@ def check_hygiene(ctx: Context) -> Iterator[Finding]:
                 "verbatim": name == "quote" or (name in known and known[name].in_quote),
             }
             cells = table.columns[name]
-            rows = rows_where(_suspects(cells, **kinds))
+            closed = _closed_form(known.get(name), kinds["is_id"])
+            rows = rows_where(_suspects(cells, closed=closed, **kinds))
             for index, value in zip(rows, texts(cells, rows), strict=True):
                 for code, message in cell_problems(value, **kinds):
                     yield finding(code, resource.path, message, line=table.line(index), field=name, column=column)
