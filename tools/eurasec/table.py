@@ -36,6 +36,8 @@ class Table:
     blank_lines: list[int] = field(default_factory=list)  # empty lines between rows
     blank_row_numbers: list[int] = field(default_factory=list)
     ragged: set[int] = field(default_factory=set)  # rows (by index) with a cell too few or too many
+    cell_counts: dict[int, int] = field(default_factory=dict)  # for those rows: how many cells they have
+    extra_cells: dict[int, list[str]] = field(default_factory=dict)  # and the cells beyond the header
     findings: list[Finding] = field(default_factory=list)  # reading problems
     # Facts of the file's form, for the canonical check.
     has_bom: bool = False
@@ -64,15 +66,16 @@ def _empty_lines() -> np.ndarray:
     return np.zeros(0, dtype=np.int64)
 
 
-def _parse(raw: bytes, header: list[str], multiline: bool) -> pa.Table | None:
+def _parse(raw: bytes, header: list[str], multiline: bool, skip_ragged: bool = False) -> pa.Table | None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    handler = (lambda row: "skip") if skip_ragged else None  # rows of the wrong length are read apart
     try:
         return pacsv.read_csv(
             pa.py_buffer(raw),
             read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=multiline),
+            parse_options=pacsv.ParseOptions(newlines_in_values=multiline, invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()),
                 strings_can_be_null=False,
@@ -118,8 +121,10 @@ def _scan_fast(raw: bytes, file: str, expected_header: list[str]) -> Table | Non
     multiline = arrow is None
     if multiline:
         arrow = _parse(raw, expected_header, multiline=True)
-        if arrow is None:
-            return None
+        if arrow is None:  # rows with a cell too few or too many: pyarrow skips them, Python reads them
+            arrow = _parse(raw, expected_header, multiline=True, skip_ragged=True)
+            if arrow is None:
+                return None
     n = arrow.num_rows
     final_newline = raw.endswith(b"\n")
     simple = (
@@ -174,8 +179,14 @@ def _scan_records(raw: bytes, begin: int, table: Table, rows_parsed: int) -> boo
         closing_ok = (following == COMMA) | (following == LF) | (following == CR) | adjacent_after
         if not (np.all(opening_ok[even]) and np.all(closing_ok[~even])):
             return False
+    commas = np.flatnonzero(data == COMMA)
+    outside = commas[(np.searchsorted(quotes, commas) & 1) == 0]
+    fields = np.searchsorted(outside, stops) - np.searchsorted(outside, starts) + 1
     rows = ~blank[1:]
-    if len(starts) == 0 or rows_parsed != int(rows.sum()):
+    ragged_records = np.flatnonzero(rows & (fields[1:] != len(table.header or [])))
+    if len(starts) == 0 or rows_parsed + len(ragged_records) != int(rows.sum()):
+        return False
+    if len(ragged_records) and not _merge_ragged(raw, table, starts, stops - has_cr, rows, ragged_records):
         return False
     record_numbers = np.arange(2, len(starts) + 1)  # frictionless numbers records from the header (1)
     table.lines = start_lines[1:][rows]
@@ -192,6 +203,41 @@ def _scan_records(raw: bytes, begin: int, table: Table, rows_parsed: int) -> boo
         starts=starts,
         start_lines=start_lines,
     )
+    return True
+
+
+def _merge_ragged(
+    raw: bytes, table: Table, starts: np.ndarray, stops: np.ndarray, rows: np.ndarray, ragged_records: np.ndarray
+) -> bool:
+    """Put the rows pyarrow skipped (a cell too few or too many) back in place, read by Python's csv."""
+    import csv
+
+    import numpy as np
+    import pyarrow as pa
+
+    header = table.header or []
+    width = len(header)
+    cells_of = []
+    for record in ragged_records.tolist():
+        try:
+            text = raw[starts[record + 1] : stops[record + 1]].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        (cells,) = list(csv.reader([text])) or [[]]
+        cells_of.append(cells)
+    # Row positions: the rows that are not blank, in order; pyarrow's rows are those not ragged.
+    row_records = np.flatnonzero(rows)
+    is_ragged = np.isin(row_records, ragged_records)
+    order = np.empty(len(row_records), dtype=np.int64)
+    order[~is_ragged] = np.arange(int((~is_ragged).sum()))
+    order[is_ragged] = np.arange(len(ragged_records)) + int((~is_ragged).sum())
+    for position, name in enumerate(header):
+        extra = pa.array([(c + [""] * width)[position] for c in cells_of], pa.string())
+        table.columns[name] = pa.concat_arrays([table.columns[name], extra]).take(pa.array(order))
+    for index, cells in zip(np.flatnonzero(is_ragged).tolist(), cells_of, strict=True):
+        table.ragged.add(index)
+        table.cell_counts[index] = len(cells)
+        table.extra_cells[index] = cells[width:]
     return True
 
 

@@ -315,6 +315,16 @@ def check_resource(
                     note=f'constraint "{name}" is "{f.constraints[name]}"',
                     **where,
                 )
+    # A row with a cell too few or too many: after its cell errors, one error per extra or missing cell.
+    width = len(resource.fields)
+    for i, count in sorted(table.cell_counts.items())[:LIMIT_ERRORS]:
+        if blank[i]:
+            continue
+        for number, extra in enumerate(table.extra_cells.get(i, []), width + 1):
+            add(i, 100 * width + number, "extra-cell", cell=extra, fieldName="", fieldNumber=number, note="")
+        for number in range(count + 1, width + 1):
+            f = resource.fields[number - 1]
+            add(i, 100 * width + number, "missing-cell", cell="", fieldName=f.name, fieldNumber=number, note="")
     # A row of empty cells is one blank-row error (frictionless drops its cell errors); so is an empty line.
     for i in first(blank):
         add(i, 0, "blank-row", note="")
@@ -384,6 +394,7 @@ def frictionless_row_order(resource: Resource, errors: list[RawError]) -> list[R
     cell_errors: dict[str, list[RawError]] = {}
     keyed: dict[tuple[str, str], RawError] = {}
     blank = [e for e in errors if e.descriptor["type"] == "blank-row"]
+    structure = [e for e in errors if e.descriptor["type"] in ("extra-cell", "missing-cell")]
     for e in errors:
         kind = e.descriptor["type"]
         if kind in ("type-error", "constraint-error"):
@@ -409,6 +420,7 @@ def frictionless_row_order(resource: Resource, errors: list[RawError]) -> list[R
             return
         for f in resource.fields:
             read(f.name)
+        out.extend(structure)  # extra cells, then missing ones, after the whole row is read
         whole = True
         if blank:
             out = list(blank)  # a blank row's errors are replaced by the one blank-row error
