@@ -122,6 +122,10 @@ def _scan_fast(raw: bytes, file: str, expected_header: list[str]) -> Table | Non
     if multiline:
         arrow = _parse(raw, expected_header, multiline=True)
         if arrow is None:  # rows with a cell too few or too many: pyarrow skips them, Python reads them
+            try:
+                raw.decode("utf-8")  # pyarrow decodes a skipped row's text in its callback: it must be UTF-8
+            except UnicodeDecodeError:
+                return None
             arrow = _parse(raw, expected_header, multiline=True, skip_ragged=True)
             if arrow is None:
                 return None
