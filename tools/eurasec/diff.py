@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .descriptor import DESCRIPTOR_NAME, DescriptorError, Resource, parse_resource
+from .read import unlimited_fields
 
 Key = tuple[str, ...]
 Rows = dict[Key, dict[str, str]]
@@ -178,8 +179,9 @@ def _csv_records(data: bytes) -> list[dict[str, str]]:
         raise DiffError(f"not UTF-8 (byte offset {exc.start})") from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = next(reader, [])
-        return [dict(zip(header, record, strict=False)) for record in reader if record]
+        with unlimited_fields():  # a large cell is validate's business, not a reason for diff to fail
+            header = next(reader, [])
+            return [dict(zip(header, record, strict=False)) for record in reader if record]
     except csv.Error as exc:
         raise DiffError(f"the CSV cannot be parsed near line {reader.line_num}: {exc}") from None
 

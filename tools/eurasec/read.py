@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +19,6 @@ from .findings import Finding
 
 MAX_CELL_CHARS = 100_000
 BOM = "\ufeff"
-
-csv.field_size_limit(sys.maxsize)  # we enforce our own, clearer, cell limit
 
 
 @dataclass
@@ -73,6 +73,16 @@ def read_bytes(path: Path, file: str, findings: list[Finding]) -> bytes | None:
     return None
 
 
+@contextmanager
+def unlimited_fields() -> Iterator[None]:
+    """Lift csv's field size limit for a while: the module-wide setting is put back after."""
+    limit = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
+
+
 def parse(text: str, file: str) -> CsvTable:
     """Parse decoded CSV text (strict quoting) into a CsvTable."""
     table = CsvTable(file=file, text=text)
@@ -80,15 +90,16 @@ def parse(text: str, file: str) -> CsvTable:
     reader = csv.reader(io.StringIO(body, newline=""), strict=True)
     previous_end = 0
     try:
-        for record in reader:
-            start, end = previous_end + 1, reader.line_num
-            previous_end = end
-            if table.header is None:
-                table.header = record
-                continue
-            table.records.append(record)
-            table.lines.append(start)
-            table.end_lines.append(end)
+        with unlimited_fields():  # our own cell limit (below) says more than csv's
+            for record in reader:
+                start, end = previous_end + 1, reader.line_num
+                previous_end = end
+                if table.header is None:
+                    table.header = record
+                    continue
+                table.records.append(record)
+                table.lines.append(start)
+                table.end_lines.append(end)
     except csv.Error as exc:
         table.findings.append(
             finding("csv-malformed", file, f"the CSV cannot be parsed here: {exc}", line=previous_end + 1)

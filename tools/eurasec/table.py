@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .codes import finding
 from .findings import Finding
-from .read import BOM, MAX_CELL_CHARS, CsvTable, decode, line_at, parse, read_bytes
+from .read import BOM, MAX_CELL_CHARS, CsvTable, decode, line_at, parse, read_bytes, unlimited_fields
 
 if TYPE_CHECKING:
     import numpy as np
@@ -227,7 +227,11 @@ def _merge_ragged(
             text = raw[starts[record + 1] : stops[record + 1]].decode("utf-8")
         except UnicodeDecodeError:
             return False
-        (cells,) = list(csv.reader([text])) or [[]]
+        try:
+            with unlimited_fields():
+                (cells,) = list(csv.reader([text])) or [[]]
+        except (csv.Error, ValueError):
+            return False  # the slow path will say what is wrong with the row
         cells_of.append(cells)
     # Row positions: the rows that are not blank, in order; pyarrow's rows are those not ragged.
     row_records = np.flatnonzero(rows)
