@@ -34,9 +34,6 @@ class CsvTable:
     findings: list[Finding] = field(default_factory=list)
     readable: bool = True  # False when nothing could be read at all
 
-    def line_of(self, index: int) -> int:
-        return self.lines[index]
-
 
 def line_at(data: bytes | str, offset: int) -> int:
     """1-based line number of a byte or character offset."""

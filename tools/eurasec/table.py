@@ -35,8 +35,7 @@ class Table:
     row_numbers: np.ndarray | None = None  # frictionless' row number of each row (the header is row 1)
     blank_lines: list[int] = field(default_factory=list)  # empty lines between rows
     blank_row_numbers: list[int] = field(default_factory=list)
-    ragged: set[int] = field(default_factory=set)  # rows (by index) with a cell too few or too many
-    cell_counts: dict[int, int] = field(default_factory=dict)  # for those rows: how many cells they have
+    cell_counts: dict[int, int] = field(default_factory=dict)  # rows with a cell too few or too many: their count
     extra_cells: dict[int, list[str]] = field(default_factory=dict)  # and the cells beyond the header
     findings: list[Finding] = field(default_factory=list)  # reading problems
     # Facts of the file's form, for the canonical check.
@@ -45,16 +44,12 @@ class Table:
     final_newline: bool = True
     line_count: int = 0  # physical lines, counting a last line without a newline
     noncanonical_lines: list[int] = field(default_factory=list)
-    header_text: str = ""
     fast: bool = False  # read by the fast path: regular enough to check without frictionless
     readable: bool = True
 
     @property
     def num_rows(self) -> int:
         return 0 if self.lines is None else len(self.lines)
-
-    def column(self, name: str) -> pa.Array:
-        return self.columns[name]
 
     def line(self, index: int) -> int:
         return int(self.lines[index])
@@ -137,7 +132,7 @@ def _scan_fast(raw: bytes, file: str, expected_header: list[str]) -> Table | Non
         and raw.count(b'"') == _quotes_needed(arrow, expected_header, escaped=b'""' in raw)
         and not multiline
     )
-    table = Table(file=file, header=expected_header, fast=True, header_text=header_text)
+    table = Table(file=file, header=expected_header, fast=True)
     table.columns = {name: arrow.column(name).combine_chunks() for name in expected_header}
     table.has_bom = begin > 0
     table.final_newline = final_newline
@@ -243,7 +238,6 @@ def _merge_ragged(
         extra = pa.array([(c + [""] * width)[position] for c in cells_of], pa.string())
         table.columns[name] = pa.concat_arrays([table.columns[name], extra]).take(pa.array(order))
     for index, cells in zip(np.flatnonzero(is_ragged).tolist(), cells_of, strict=True):
-        table.ragged.add(index)
         table.cell_counts[index] = len(cells)
         table.extra_cells[index] = cells[width:]
     return True
@@ -325,9 +319,7 @@ def from_csv_table(parsed: CsvTable) -> Table:
             table.blank_lines.append(line)
             table.blank_row_numbers.append(index + 2)
             continue
-        if len(record) != width:
-            table.ragged.add(len(rows))
-        rows.append((record + [""] * width)[:width])
+        rows.append((record + [""] * width)[:width])  # a ragged row: frictionless reports it
         lines.append(line)
         numbers.append(index + 2)
     names_seen: set[str] = set()
@@ -359,7 +351,6 @@ def _slow_form_facts(parsed: CsvTable, table: Table) -> None:
     table.crlf_lines = [n for n in ends if 1 <= n <= len(lines) and lines[n - 1].endswith("\r")]
     table.final_newline = text.endswith("\n")
     table.line_count = text.count("\n") + (0 if table.final_newline else 1)
-    table.header_text = lines[0].rstrip("\r") if lines else ""
     if malformed or table.crlf_lines or parsed.header is None:
         return
 
