@@ -85,6 +85,10 @@ def _deduplicate(findings: list[Finding]) -> list[Finding]:
 ENGINES = ("fast", "frictionless", "none")
 
 
+def _descriptor_broken(findings: list[Finding]) -> bool:
+    return any(f.code in _DESCRIPTOR_ERRORS and f.file == DESCRIPTOR_FILE for f in findings)
+
+
 def _run_check(check: Check, ctx: Context) -> list[Finding]:
     """A check's findings; a check that crashes becomes a finding itself, never a traceback."""
     try:
@@ -92,6 +96,18 @@ def _run_check(check: Check, ctx: Context) -> list[Finding]:
     except Exception as exc:
         name = check.__name__.removeprefix("check_")
         return [finding("check-failed", DESCRIPTOR_FILE, f"the {name} check stopped: {type(exc).__name__}: {exc}")]
+
+
+def _check_descriptor_and_warm_up(descriptor: Path) -> list[Finding]:
+    """frictionless' check of the descriptor, then pandas imported while the files are still being read.
+
+    pyarrow imports pandas on its first conversion of a Python object, only to ask whether the object
+    is a pandas one: 0.2 s of pure Python that would otherwise hold up the checks that follow the read.
+    """
+    findings = check_descriptor(descriptor)
+    import pandas  # noqa: F401
+
+    return findings
 
 
 def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") -> Report:
@@ -107,26 +123,32 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # frictionless' check of the descriptor is pure Python; reading the tables is mostly pyarrow and
         # numpy, which let go of the GIL: on two cores the two overlap.
-        described = pool.submit(check_descriptor, package.path) if engine == "fast" else None
+        described = pool.submit(_check_descriptor_and_warm_up, package.path) if engine == "fast" else None
         dataset = load_dataset(descriptor)
         findings: list[Finding] = list(dataset.findings)
         for table in dataset.tables.values():
             findings.extend(table.findings)
+        descriptor_findings = described.result() if described is not None else []
+    ctx = Context(dataset=dataset)
+    checks = () if _descriptor_broken([*findings, *descriptor_findings]) else OWN_CHECKS
+    own: list[Finding] = []
+    if checks:
+        own.extend(_run_check(checks[0], ctx))  # the seeds first: the quote check reads what passed
+    # The project's checks and frictionless' data checks are independent: they run at once, and the
+    # kernels of each (pyarrow and numpy let go of the GIL) fill the two cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        own_results = pool.map(lambda check: _run_check(check, ctx), checks[1:])
         try:
             if engine == "fast":
-                findings.extend(run_fast(package.path, dataset, described.result()))
+                findings.extend(run_fast(package.path, dataset, descriptor_findings))
             elif engine == "frictionless":
                 findings.extend(run_frictionless(package.path, dataset))
         except Exception as exc:  # frictionless itself failed: say so, never a traceback
             findings.append(finding("check-failed", DESCRIPTOR_FILE, f"the data checks could not run: {exc}"))
-    ctx = Context(dataset=dataset)
-    descriptor_broken = any(f.code in _DESCRIPTOR_ERRORS and f.file == DESCRIPTOR_FILE for f in findings)
-    checks = () if descriptor_broken else OWN_CHECKS
-    if checks:
-        findings.extend(_run_check(checks[0], ctx))  # the seeds first: the quote check reads what passed
-        with ThreadPoolExecutor(max_workers=2) as pool:  # the rest are independent; their kernels overlap
-            for found in pool.map(lambda check: _run_check(check, ctx), checks[1:]):
-                findings.extend(found)
+        for found in own_results:
+            own.extend(found)
+    if not _descriptor_broken(findings):  # our checks read the descriptor too: their findings wait until it is mended
+        findings.extend(own)
     report = Report(
         descriptor=str(package.path.relative_to(package.root))
         if package.path.is_relative_to(package.root)

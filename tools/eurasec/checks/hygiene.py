@@ -98,6 +98,40 @@ def _closed_form(field: Field | None, is_id: bool) -> str | list[str] | None:
     return _CLEAN.get(field.type) if (field.format or "default") == "default" else None
 
 
+_ASCII_WHITE_BYTES = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
+_ODD_FIRST = _ASCII_WHITE_BYTES + b"=+-@"
+
+
+def _odd_ends(cells: pa.Array) -> np.ndarray:
+    """Cells whose first byte may start a formula or white space, or whose last byte may end in white space.
+
+    Read off the Arrow buffers with numpy. A non-ASCII byte at either end is a suspect too (it may be
+    part of a Unicode space): the exact rules then decide.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(cells.type) and cells.null_count == 0 and len(cells)):
+        first = pc.utf8_slice_codeunits(cells, 0, 1)
+        last = pc.utf8_slice_codeunits(cells, -1)
+        mask = pc.or_(pc.match_substring_regex(first, f"^[=+\\-@]|{_WHITE}"), pc.match_substring_regex(last, _WHITE))
+        return mask.fill_null(False).to_numpy(zero_copy_only=False)
+    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32)[cells.offset : cells.offset + len(cells) + 1]
+    data = cells.buffers()[2]
+    if data is None or offsets[-1] == offsets[0]:
+        return np.zeros(len(cells), dtype=bool)
+    data = np.frombuffer(data, dtype=np.uint8)
+    nonempty = offsets[1:] > offsets[:-1]
+    starts, ends = offsets[:-1][nonempty], offsets[1:][nonempty] - 1
+    odd_first, odd_last = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+    odd_first[list(_ODD_FIRST)] = odd_last[list(_ASCII_WHITE_BYTES)] = True
+    odd_first[0x80:] = odd_last[0x80:] = True
+    result = np.zeros(len(cells), dtype=bool)
+    result[nonempty] = odd_first[data[starts]] | odd_last[data[ends]]
+    return result
+
+
 def _suspects(
     cells: pa.Array,
     *,
@@ -122,10 +156,7 @@ def _suspects(
     elif verbatim:
         # A verbatim value is checked against its seed, whose characters it must keep; only its ends
         # (a formula sign, a space) are the contributor's doing, and those are cheap to look at.
-        first = pc.utf8_slice_codeunits(cells, 0, 1)
-        last = pc.utf8_slice_codeunits(cells, -1)
-        mask = pc.or_(pc.match_substring_regex(first, f"^[=+\\-@]|{_WHITE}"), pc.match_substring_regex(last, _WHITE))
-        result = mask.to_numpy(zero_copy_only=False)
+        result = _odd_ends(cells)
     else:
         mask = pc.match_substring_regex(cells, _pattern(is_string=is_string, verbatim=False, unicode=False))
         if is_id:

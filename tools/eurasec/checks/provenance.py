@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..codes import finding
 from ..findings import Finding
 from ..quotes import closest, fold
 from ..read import MAX_CELL_CHARS
+from ..table import byte_lengths
 from .context import Context, texts
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 _EXCERPT = 160
 MAX_SUGGESTIONS = 200  # closest-passage searches per run: beyond this, a broken quote is reported without one
@@ -20,9 +26,41 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= _EXCERPT else text[: _EXCERPT - 1] + "…"
 
 
+def _within_limit(quotes: pa.Array) -> np.ndarray:
+    """Quotes that are not empty and not over the cell limit (an oversized cell has its own finding)."""
+    import pyarrow.compute as pc
+
+    lengths = byte_lengths(quotes)
+    usable = lengths > 0
+    over = lengths > MAX_CELL_CHARS  # bytes: a cell may have more bytes than characters
+    if over.any():
+        usable &= pc.utf8_length(quotes).to_numpy(zero_copy_only=False) <= MAX_CELL_CHARS
+    return usable
+
+
+def _codes(cells: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Each cell's index among the distinct values, and those values."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(cells)
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
+
+
+def _not_in_quote(values: pa.Array, quotes: pa.Array, usable: np.ndarray) -> Iterator[int]:
+    """Rows whose value is not a substring of their quote, in slices: a million quotes as Python strings
+    at once would be fresh memory by the hundred MB."""
+    step = 1 << 16
+    for start in range(0, len(values), step):
+        chunk_values = values.slice(start, step).to_pylist()
+        chunk_quotes = quotes.slice(start, step).to_pylist()
+        for offset, (value, quote) in enumerate(zip(chunk_values, chunk_quotes, strict=True)):
+            if value and quote and value not in quote and usable[start + offset]:
+                yield start + offset
+
+
 def check_quotes(ctx: Context) -> Iterator[Finding]:
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     folded: dict[str, str] = {}  # folded seeds, made only when a broken quote needs its closest passage
@@ -33,38 +71,39 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
             continue
         file, column = resource.path, ctx.column_number(resource, "quote")
         docs, quotes = table.columns["document_id"], table.columns["quote"]
-        usable = pc.and_(pc.not_equal(docs, ""), pc.not_equal(quotes, ""))
-        usable = pc.and_(usable, pc.less_equal(pc.utf8_length(quotes), MAX_CELL_CHARS))
-        usable_np = usable.to_numpy(zero_copy_only=False)
+        usable_np = (byte_lengths(docs) > 0) & _within_limit(quotes)
         # Values that must stand in the quote (an alias, a trend's title and text).
-        quote_texts = None
         for f in resource.fields:
             if not f.in_quote or f.name not in table.columns:
                 continue
-            quote_texts = quote_texts if quote_texts is not None else quotes.to_pylist()
-            values = table.columns[f.name].to_pylist()
-            missing = [i for i, (v, q) in enumerate(zip(values, quote_texts, strict=True)) if v and q and v not in q]
-            for index in missing:
-                if usable_np[index]:
-                    value = values[index]
-                    yield finding(
-                        "value-not-in-quote",
-                        file,
-                        f"the {f.name} {_excerpt(value)!r} does not appear in the row's quote",
-                        line=table.line(index),
-                        field=f.name,
-                        column=ctx.column_number(resource, f.name),
-                    )
-        # Each distinct (document, quote) pair is looked up once.
-        pairs_table = pa.table({"d": docs, "q": quotes}).filter(usable).group_by(["d", "q"]).aggregate([])
-        bad_docs, bad_quotes = [], []
-        for doc, quote in zip(pairs_table["d"].to_pylist(), pairs_table["q"].to_pylist(), strict=True):
-            text = ctx.seeds.get(doc)
-            if text is not None and quote not in text:
-                bad_docs.append(doc)
-                bad_quotes.append(quote)
+            for index in _not_in_quote(table.columns[f.name], quotes, usable_np):
+                value = table.columns[f.name][index].as_py()
+                yield finding(
+                    "value-not-in-quote",
+                    file,
+                    f"the {f.name} {_excerpt(value)!r} does not appear in the row's quote",
+                    line=table.line(index),
+                    field=f.name,
+                    column=ctx.column_number(resource, f.name),
+                )
+        # Each distinct (document, quote) pair is looked up once: pairs as integer codes, made distinct by numpy.
+        quote_codes, quote_values = _codes(quotes)
+        doc_codes, doc_values = _codes(docs)
+        width = max(len(doc_values), 1)
+        pair_codes = quote_codes * width + doc_codes
+        quote_index, doc_index = np.divmod(np.unique(pair_codes[usable_np]), width)
+        doc_names = doc_values.to_pylist()
+        bad_pairs = []
+        for doc_code in np.unique(doc_index).tolist():
+            text = ctx.seeds.get(doc_names[doc_code])
+            if text is None:
+                continue
+            of_doc = quote_index[doc_index == doc_code]
+            for code, quote in zip(of_doc.tolist(), texts(quote_values, of_doc.tolist()), strict=True):
+                if quote not in text:
+                    bad_pairs.append(code * width + doc_code)
         reported_documents: set[str] = set()
-        for doc in sorted(set(pc.unique(docs).to_pylist()) & ctx.unreadable_documents):
+        for doc in sorted(set(doc_names) & ctx.unreadable_documents):
             first = np.flatnonzero(pc.equal(docs, doc).to_numpy(zero_copy_only=False))
             if len(first) and doc not in reported_documents:
                 reported_documents.add(doc)
@@ -76,14 +115,10 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     field="document_id",
                     column=ctx.column_number(resource, "document_id"),
                 )
-        if not bad_quotes:
+        if not bad_pairs:
             continue
-        suspect = pc.and_(usable, pc.is_in(quotes, value_set=pa.array(bad_quotes, pa.string())))
-        rows = np.flatnonzero(suspect.to_numpy(zero_copy_only=False)).tolist()
-        broken = set(zip(bad_docs, bad_quotes, strict=True))
+        rows = np.flatnonzero(usable_np & np.isin(pair_codes, bad_pairs)).tolist()
         for index, doc, quote in zip(rows, texts(docs, rows), texts(quotes, rows), strict=True):
-            if (doc, quote) not in broken:
-                continue
             key = (doc, quote)
             if key not in suggestions:
                 searched = len(suggestions) < MAX_SUGGESTIONS
