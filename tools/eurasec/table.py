@@ -57,18 +57,6 @@ class Table:
         return int(self.lines[index])
 
 
-def byte_lengths(cells: pa.Array) -> np.ndarray:
-    """Each cell's length in UTF-8 bytes, read off the offsets: no kernel call, no bitmap to unpack."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pa.types.is_string(cells.type) and cells.null_count == 0 and len(cells):
-        offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32)[cells.offset : cells.offset + len(cells) + 1]
-        return np.diff(offsets)
-    return pc.binary_length(cells).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int32)
-
-
 def _empty_lines() -> np.ndarray:
     import numpy as np
 
@@ -151,18 +139,23 @@ def _special_cells(array: pa.StringArray) -> tuple[int, int]:
 
 
 def _byte_facts(raw: bytes | mmap.mmap) -> tuple[int, int, bool, bool]:
-    """(LF count, quote count, has CR, has NUL) of a file's bytes, in slices when it is mapped."""
-    if isinstance(raw, bytes):
-        return raw.count(b"\n"), raw.count(b'"'), b"\r" in raw, b"\x00" in raw
+    """(LF count, quote count, has CR, has NUL) of a file's bytes.
+
+    numpy in slices: its comparisons let go of the GIL (bytes.count does not), and a slice's
+    masks stay in memory the allocator reuses.
+    """
+    import numpy as np
+
+    data = np.frombuffer(raw, dtype=np.uint8)
     lf = quotes = 0
     cr = nul = False
-    step = 1 << 18  # a slice is copied: small enough to stay in the allocator's reused memory
-    for start in range(0, len(raw), step):
-        chunk = raw[start : start + step]
-        lf += chunk.count(b"\n")
-        quotes += chunk.count(b'"')
-        cr = cr or b"\r" in chunk
-        nul = nul or b"\x00" in chunk
+    step = 1 << 18
+    for start in range(0, len(data), step):
+        chunk = data[start : start + step]
+        lf += int(np.count_nonzero(chunk == LF))
+        quotes += int(np.count_nonzero(chunk == QUOTE))
+        cr = cr or bool((chunk == CR).any())
+        nul = nul or bool((chunk == 0).any())
     return lf, quotes, cr, nul
 
 
@@ -207,7 +200,7 @@ def _scan_fast(raw: bytes | mmap.mmap, file: str, expected_header: list[str]) ->
         and _quotes_canonical(quote_count, arrow, expected_header)
     )
     table = Table(file=file, header=expected_header, fast=True)
-    table.columns = {name: arrow.column(name).combine_chunks() for name in expected_header}
+    table.columns = {name: _one_array(arrow.column(name)) for name in expected_header}
     table.has_bom = begin > 0
     table.final_newline = final_newline
     if simple:
@@ -218,6 +211,11 @@ def _scan_fast(raw: bytes | mmap.mmap, file: str, expected_header: list[str]) ->
         return None
     _flag_large_cells(table)
     return table
+
+
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array; without a copy when it is one chunk (combine_chunks copies even then)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _scan_records(raw: bytes | mmap.mmap, begin: int, table: Table, rows_parsed: int) -> bool:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..codes import finding
 from ..descriptor import Field
 from ..findings import Finding
+from ..kernels import ASCII_WHITE_BYTES, SLUG_PATTERN, is_slug, odd_ends
 from ..read import MAX_CELL_CHARS
 from .context import Context, rows_where, texts
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SLUG = re.compile(SLUG_PATTERN)
 PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 FORMULA_START = ("=", "+", "-", "@")
 
@@ -98,38 +99,7 @@ def _closed_form(field: Field | None, is_id: bool) -> str | list[str] | None:
     return _CLEAN.get(field.type) if (field.format or "default") == "default" else None
 
 
-_ASCII_WHITE_BYTES = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
-_ODD_FIRST = _ASCII_WHITE_BYTES + b"=+-@"
-
-
-def _odd_ends(cells: pa.Array) -> np.ndarray:
-    """Cells whose first byte may start a formula or white space, or whose last byte may end in white space.
-
-    Read off the Arrow buffers with numpy. A non-ASCII byte at either end is a suspect too (it may be
-    part of a Unicode space): the exact rules then decide.
-    """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not (pa.types.is_string(cells.type) and cells.null_count == 0 and len(cells)):
-        first = pc.utf8_slice_codeunits(cells, 0, 1)
-        last = pc.utf8_slice_codeunits(cells, -1)
-        mask = pc.or_(pc.match_substring_regex(first, f"^[=+\\-@]|{_WHITE}"), pc.match_substring_regex(last, _WHITE))
-        return mask.fill_null(False).to_numpy(zero_copy_only=False)
-    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32)[cells.offset : cells.offset + len(cells) + 1]
-    data = cells.buffers()[2]
-    if data is None or offsets[-1] == offsets[0]:
-        return np.zeros(len(cells), dtype=bool)
-    data = np.frombuffer(data, dtype=np.uint8)
-    nonempty = offsets[1:] > offsets[:-1]
-    starts, ends = offsets[:-1][nonempty], offsets[1:][nonempty] - 1
-    odd_first, odd_last = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
-    odd_first[list(_ODD_FIRST)] = odd_last[list(_ASCII_WHITE_BYTES)] = True
-    odd_first[0x80:] = odd_last[0x80:] = True
-    result = np.zeros(len(cells), dtype=bool)
-    result[nonempty] = odd_first[data[starts]] | odd_last[data[ends]]
-    return result
+_ODD_FIRST = ASCII_WHITE_BYTES + b"=+-@"
 
 
 def _suspects(
@@ -147,16 +117,19 @@ def _suspects(
     if closed is not None:
         # A slug, an allowed enum value or a canonical number or date cannot break a hygiene rule: only
         # the cells outside that form need a look.
-        inside = (
-            pc.is_in(cells, value_set=pa.array(closed, pa.string()))
-            if isinstance(closed, list)
-            else pc.match_substring_regex(cells, closed)
-        )
-        result = pc.invert(inside).to_numpy(zero_copy_only=False)
+        if closed == SLUG_PATTERN:
+            result = ~is_slug(cells)
+        else:
+            inside = (
+                pc.is_in(cells, value_set=pa.array(closed, pa.string()))
+                if isinstance(closed, list)
+                else pc.match_substring_regex(cells, closed)
+            )
+            result = pc.invert(inside).to_numpy(zero_copy_only=False)
     elif verbatim:
         # A verbatim value is checked against its seed, whose characters it must keep; only its ends
         # (a formula sign, a space) are the contributor's doing, and those are cheap to look at.
-        result = _odd_ends(cells)
+        result = odd_ends(cells, _ODD_FIRST, ASCII_WHITE_BYTES)
     else:
         mask = pc.match_substring_regex(cells, _pattern(is_string=is_string, verbatim=False, unicode=False))
         if is_id:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from ..codes import finding
 from ..findings import Finding
+from ..kernels import byte_lengths
 from ..quotes import closest, fold
 from ..read import MAX_CELL_CHARS
-from ..table import byte_lengths
 from .context import Context, texts
 
 if TYPE_CHECKING:

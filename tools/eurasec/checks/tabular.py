@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..descriptor import Field, Resource
-from ..table import Table, byte_lengths
+from ..kernels import SLUG_PATTERN, byte_lengths, is_slug
+from ..table import Table
 
 if TYPE_CHECKING:
     import numpy as np
@@ -179,7 +180,10 @@ def _pattern_ok(pattern: str, cells: pa.Array, candidates: np.ndarray) -> np.nda
     compiled = re.compile(wrapped)
     ok = candidates.copy()
     try:
-        ok &= pc.match_substring_regex(cells, wrapped).to_numpy(zero_copy_only=False)
+        if pattern in (SLUG_PATTERN, SLUG_PATTERN[1:-1]):  # the ids' pattern, read off the bytes
+            ok &= is_slug(cells)
+        else:
+            ok &= pc.match_substring_regex(cells, wrapped).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a pattern RE2 cannot run: Python decides all
         ok[:] = False
     doubtful = (candidates & ~ok).nonzero()[0]

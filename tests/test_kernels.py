@@ -1,0 +1,54 @@
+"""The byte-level column kernels agree with the plain Python rules they stand for, on random text."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from eurasec.kernels import SLUG_PATTERN, byte_lengths, is_slug, odd_ends
+
+ALPHABET = "ab-9Z -é\n="
+
+
+def random_columns(seed: int):
+    rng = random.Random(seed)
+    for _ in range(300):
+        values = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 6))) for _ in range(rng.randint(1, 30))]
+        column = pa.array(values)
+        yield column
+        yield column.slice(rng.randint(0, len(values) - 1))  # a slice has an offset into the buffers
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_is_slug_agrees_with_the_regex(seed: int):
+    for column in random_columns(seed):
+        # RE2's (and the kernel's) "$" is the end of the text; Python's also takes a trailing newline
+        expected = [re.fullmatch(SLUG_PATTERN[1:-1], v) is not None for v in column.to_pylist()]
+        assert is_slug(column).tolist() == expected, column.to_pylist()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_odd_ends_flags_every_cell_with_an_odd_first_or_last_character(seed: int):
+    for column in random_columns(seed):
+        expected = [
+            bool(v) and (v[0] in "=+-@ \n" or v[-1] in " \n" or not v[0].isascii() or not v[-1].isascii())
+            for v in column.to_pylist()
+        ]
+        assert odd_ends(column, b"=+-@ \n", b" \n").tolist() == expected, column.to_pylist()
+
+
+def test_byte_lengths_count_utf8_bytes():
+    for column in random_columns(0):
+        assert byte_lengths(column).tolist() == [len(v.encode("utf-8")) for v in column.to_pylist()]
+
+
+def test_a_column_with_nulls_takes_the_compute_path():
+    column = pa.array(["ab", None, "a--b", "-a"])
+    assert is_slug(column).tolist() == [True, False, False, False]
+    assert byte_lengths(column).tolist() == [2, 0, 4, 2]
+    assert odd_ends(column, b"-", b"").tolist() == [False, False, False, True]
+    assert isinstance(is_slug(column), np.ndarray)
