@@ -50,8 +50,10 @@ def validate(descriptor: Path, fmt: str, engine: str) -> None:
     """
     from .descriptor import DescriptorError
     from .render import render, render_markdown_summary
+    from .runtime import skip_pandas_probe
     from .validate import validate as run
 
+    skip_pandas_probe()
     try:
         report = run(descriptor, engine=engine)
     except DescriptorError as exc:
@@ -189,6 +191,9 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
     from .build import BuildError, build_release
     from .descriptor import DescriptorError
     from .render import render_text
+    from .runtime import skip_pandas_probe
+
+    skip_pandas_probe()
 
     progress = None if quiet else (lambda message: click.echo(f"build: {message}", err=True))
     try:

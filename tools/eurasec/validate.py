@@ -98,18 +98,6 @@ def _run_check(check: Check, ctx: Context) -> list[Finding]:
         return [finding("check-failed", DESCRIPTOR_FILE, f"the {name} check stopped: {type(exc).__name__}: {exc}")]
 
 
-def _check_descriptor_and_warm_up(descriptor: Path) -> list[Finding]:
-    """frictionless' check of the descriptor, then pandas imported while the files are still being read.
-
-    pyarrow imports pandas on its first conversion of a Python object, only to ask whether the object
-    is a pandas one: 0.2 s of pure Python that would otherwise hold up the checks that follow the read.
-    """
-    findings = check_descriptor(descriptor)
-    import pandas  # noqa: F401
-
-    return findings
-
-
 def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") -> Report:
     """Check a package. Raises DescriptorError only when the descriptor cannot be read at all.
 
@@ -123,7 +111,7 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # frictionless' check of the descriptor is pure Python; reading the tables is mostly pyarrow and
         # numpy, which let go of the GIL: on two cores the two overlap.
-        described = pool.submit(_check_descriptor_and_warm_up, package.path) if engine == "fast" else None
+        described = pool.submit(check_descriptor, package.path) if engine == "fast" else None
         dataset = load_dataset(descriptor)
         findings: list[Finding] = list(dataset.findings)
         for table in dataset.tables.values():

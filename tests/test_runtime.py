@@ -1,0 +1,43 @@
+"""`validate` and `build` never import pandas, and pandas still works afterwards for whoever needs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .conftest import DESCRIPTOR
+
+
+def run_python(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_validate_on_the_command_line_does_not_import_pandas():
+    code = f"""
+import sys
+from eurasec.cli import cli
+try:
+    cli(["validate", {str(DESCRIPTOR)!r}, "--format", "json"], standalone_mode=False)
+finally:
+    print("pandas" in sys.modules)
+"""
+    assert run_python(code).splitlines()[-1] == "False"
+
+
+def test_without_the_probe_pyarrow_imports_pandas_on_its_first_conversion():
+    # The reason for skip_pandas_probe: if pyarrow stops doing this, the probe can go.
+    assert run_python("import sys, pyarrow as pa; pa.scalar(0); print('pandas' in sys.modules)") == "True"
+
+
+def test_to_pandas_still_works_after_the_probe_is_skipped():
+    code = """
+import sys, pyarrow as pa
+from eurasec.runtime import skip_pandas_probe
+skip_pandas_probe()
+assert "pandas" not in sys.modules
+frame = pa.table({"x": [1, 2]}).to_pandas()
+print(type(frame).__name__, frame["x"].sum())
+"""
+    assert run_python(code) == "DataFrame 3"
