@@ -155,6 +155,14 @@ def test_keys_blank_rows_and_repeats_give_the_same_findings(tmp_path: Path):
     }
 
 
+def test_a_repeat_in_a_sorted_table_is_found_next_to_its_first(tmp_path: Path):
+    # Sorted keys settle uniqueness by comparing neighbours; a repeat next to its first must still be found.
+    rows = [row(1), row(2), row(2, code="c099"), row(3, code="c003"), row(4, code="c003")]
+    fast, reference, _ = both(small_package(tmp_path, rows))
+    assert fast == reference
+    assert {(code, line) for code, _, line, _ in fast} == {("primary-key", 4), ("unique-error", 6)}
+
+
 def test_an_empty_line_gives_the_same_findings(tmp_path: Path):
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows([[f["name"] for f in SCHEMA["fields"]], row(1), row(2)])

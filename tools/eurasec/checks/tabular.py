@@ -263,6 +263,31 @@ def key_array(columns: list[Column]) -> pa.Array:
     return pc.if_else(all_null, pa.scalar(None, pa.string()), joined)
 
 
+def strictly_ascending(columns: list[Column]) -> bool:
+    """Whether every row's key (the columns in order) is present and greater than the row before's.
+
+    Canonical tables are sorted by their primary key, so this settles uniqueness for them by
+    comparing neighbours, with no hash table; any other table goes the general way.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    order: np.ndarray | None = None  # per pair of neighbours: 1 ascending, -1 descending, 0 equal so far
+    for column in reversed(columns):
+        if column.key.null_count:
+            return False
+        if len(column.key) < 2:
+            return True
+        if column.number is not None:
+            step = np.sign(np.diff(column.number)).astype(np.int8)
+        else:
+            before, after = column.key.slice(0, len(column.key) - 1), column.key.slice(1)
+            step = pc.greater(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
+            step -= pc.less(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
+        order = step if order is None else np.where(step != 0, step, order)
+    return order is not None and bool((order > 0).all())
+
+
 def _repeats(keys: pa.Array) -> list[tuple[int, int]]:
     """(row, the latest earlier row with the same key) for every repeat, in row order, as frictionless finds them."""
     import numpy as np
@@ -352,7 +377,8 @@ def check_resource(
     base = 100 * (len(resource.fields) + 1)
     for position, f in enumerate(resource.fields):
         if f.unique:
-            for row, earlier in _repeats(columns[f.name].key)[:LIMIT_ERRORS]:
+            repeats = [] if strictly_ascending([columns[f.name]]) else _repeats(columns[f.name].key)
+            for row, earlier in repeats[:LIMIT_ERRORS]:
                 add(
                     row,
                     base + position,
@@ -363,12 +389,14 @@ def check_resource(
                     note=f"the same as in the row at position {int(numbers[earlier])}",
                 )
     if resource.primary_key and all(name in columns for name in resource.primary_key):
-        keys = key_array([columns[name] for name in resource.primary_key])
         all_none = 'cells composing the primary keys are all "None"'
-        for i in first(keys.is_null().to_numpy(zero_copy_only=False)):
-            add(i, 2 * base, "primary-key", note=all_none)
-        for row, earlier in _repeats(keys)[:LIMIT_ERRORS]:
-            add(row, 2 * base, "primary-key", note=f"the same as in the row at position {int(numbers[earlier])}")
+        key_columns = [columns[name] for name in resource.primary_key]
+        if not strictly_ascending(key_columns):  # otherwise no key is absent and none repeats
+            keys = key_array(key_columns)
+            for i in first(keys.is_null().to_numpy(zero_copy_only=False)):
+                add(i, 2 * base, "primary-key", note=all_none)
+            for row, earlier in _repeats(keys)[:LIMIT_ERRORS]:
+                add(row, 2 * base, "primary-key", note=f"the same as in the row at position {int(numbers[earlier])}")
         errors.extend(
             RawError(n, 2 * base, {"type": "primary-key", "rowNumber": n, "note": all_none}) for n in empty_lines
         )
@@ -470,4 +498,7 @@ def lookup_keys(columns: dict[str, Column], fields: tuple[str, ...]) -> pa.Array
 
     if not all(name in columns for name in fields):
         return None
-    return pc.unique(key_array([columns[name] for name in fields]).drop_null())
+    key_columns = [columns[name] for name in fields]
+    if strictly_ascending(key_columns):
+        return key_array(key_columns)  # already distinct, and none absent
+    return pc.unique(key_array(key_columns).drop_null())
