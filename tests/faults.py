@@ -227,6 +227,8 @@ FAULTS: list[Fault] = [
     ),
     fault("required", "an actor's name left empty", edit_line(A, 4, ",China,", ",,"), ("constraint-error", A, 4)),
     fault("primary-key", "an alias row pasted twice", copy_line(AL, 4, 5), ("primary-key", AL, 5)),
+    # Both copies of a referenced actor are used: the repeat is the one finding, not an unused entity.
+    fault("primary-key-entity", "an actor row pasted twice", copy_line(A, 3, 4), ("primary-key", A, 4)),
     fault(
         "unique",
         "two documents with the same seed path",

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..codes import finding
 from ..descriptor import Resource
 from ..findings import Finding
+from ..kernels import byte_lengths
 from .context import Context, texts
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 ALIASES = "aliases"
 
@@ -24,9 +30,16 @@ def entity_resources(ctx: Context) -> list[Resource]:
     return [r for r in ctx.resources if r.primary_key == ("id",) and r.name in referenced and r.name != "documents"]
 
 
+def _codes(cells: pa.Array) -> np.ndarray:
+    """Each cell's index among the column's distinct values."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    return pc.dictionary_encode(cells).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def check_aliases(ctx: Context) -> Iterator[Finding]:
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     try:
@@ -42,7 +55,7 @@ def check_aliases(ctx: Context) -> Iterator[Finding]:
         for fk in resource.foreign_keys
         if len(fk.fields) == 1 and fk.resource in entities and fk.fields[0] in table.columns
     ]
-    filled = [pc.not_equal(table.columns[name], "").to_numpy(zero_copy_only=False) for name in targets]
+    filled = [byte_lengths(table.columns[name]) > 0 for name in targets]
     count = np.sum(filled, axis=0) if filled else np.zeros(table.num_rows, dtype=int)
     for index in np.flatnonzero(count != 1).tolist():
         alias = table.columns["alias"][index].as_py()
@@ -56,24 +69,27 @@ def check_aliases(ctx: Context) -> Iterator[Finding]:
         )
     if not targets:
         return
-    # The entity each row names, as "column=id"; the alias' key folds case and spacing (pyarrow's
-    # lower case first, Python's casefold for the groups that matter).
-    entity = pa.array([""] * table.num_rows, pa.string())
-    for name in reversed(targets):
-        column = table.columns[name]
-        entity = pc.if_else(pc.not_equal(column, ""), pc.binary_join_element_wise(name, column, "="), entity)
+    # Rows whose folded alias (pyarrow's lower case first, Python's casefold for the groups that
+    # matter) is shared with a row naming another entity. Keys and entities become integer codes.
     aliases = table.columns["alias"]
     rough = pc.utf8_lower(
         pc.utf8_normalize(pc.replace_substring_regex(pc.utf8_trim_whitespace(aliases), r"\s+", " "), "NFC")
     )
-    usable = pc.and_(pc.equal(pa.array(count == 1), True), pc.not_equal(aliases, ""))
-    grouped = pa.table({"key": rough, "entity": entity}).filter(usable)
-    summary = grouped.group_by("key").aggregate([("entity", "count_distinct")])
-    shared = pc.filter(summary["key"], pc.greater(summary["entity_count_distinct"], 1))
-    candidates = np.flatnonzero(pc.and_(usable, pc.is_in(rough, value_set=shared)).to_numpy(zero_copy_only=False))
-    rows = candidates.tolist()
+    usable = (count == 1) & (byte_lengths(aliases) > 0)
+    key_codes = _codes(rough)
+    if not len(key_codes) or np.bincount(key_codes[usable], minlength=1).max(initial=0) <= 1:
+        return  # no folded alias is used twice: none can name two entities
+    entity_codes = np.zeros(table.num_rows, dtype=np.int64)
+    for position, (name, mask) in enumerate(zip(targets, filled, strict=True)):
+        entity_codes[mask] = _codes(table.columns[name])[mask] * len(targets) + position
+    width = int(entity_codes.max()) + 1
+    pairs = np.unique(key_codes[usable] * width + entity_codes[usable])
+    shared = np.flatnonzero(np.bincount(pairs // width) > 1)
+    rows = np.flatnonzero(usable & np.isin(key_codes, shared)).tolist()
     named: dict[str, dict[str, int]] = {}
-    by_row = list(zip(rows, texts(aliases, rows), texts(entity, rows), strict=True))
+    columns = {name: texts(table.columns[name], rows) for name in targets}
+    entity = [next(f"{name}={columns[name][i]}" for name in targets if columns[name][i]) for i in range(len(rows))]
+    by_row = list(zip(rows, texts(aliases, rows), entity, strict=True))
     for index, alias, target in by_row:
         named.setdefault(alias_key(alias), {}).setdefault(target, index)
     for index, alias, target in by_row:
@@ -91,28 +107,30 @@ def check_aliases(ctx: Context) -> Iterator[Finding]:
 
 def check_unused(ctx: Context) -> Iterator[Finding]:
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     entities = entity_resources(ctx)
-    used: dict[str, list[pa.Array]] = {r.name: [] for r in entities}
+    referencing: dict[str, list[pa.Array]] = {r.name: [] for r in entities}
     for resource in ctx.resources:
         table = ctx.table(resource)
         if table is None:
             return  # with a table unread, "unused" would be a guess
         for fk in resource.foreign_keys:
-            if fk.resource in used and len(fk.fields) == 1 and fk.fields[0] in table.columns:
-                used[fk.resource].append(pc.unique(table.columns[fk.fields[0]]))
+            if fk.resource in referencing and len(fk.fields) == 1 and fk.fields[0] in table.columns:
+                referencing[fk.resource].append(table.columns[fk.fields[0]])
     for resource in entities:
         table = ctx.table(resource)
         if table is None or "id" not in table.columns:
             continue
-        referenced = (
-            pc.unique(pa.concat_arrays(used[resource.name])) if used[resource.name] else pa.array([], pa.string())
-        )
         ids = table.columns["id"]
-        unused = pc.and_(pc.not_equal(ids, ""), pc.invert(pc.is_in(ids, value_set=referenced)))
-        for index in np.flatnonzero(unused.to_numpy(zero_copy_only=False)).tolist():
+        distinct = pc.dictionary_encode(ids)  # a repeated id (its own error) is used when any of its rows is
+        used = np.zeros(len(distinct.dictionary), dtype=bool)
+        for column in referencing[resource.name]:
+            # Where each reference points among the ids: one pass over the column, no unique of it.
+            found = pc.index_in(column, value_set=distinct.dictionary).drop_null().to_numpy(zero_copy_only=False)
+            used[found] = True
+        unused = ~used[distinct.indices.to_numpy(zero_copy_only=False)] & (byte_lengths(ids) > 0)
+        for index in np.flatnonzero(unused).tolist():
             yield finding(
                 "unused-entity",
                 resource.path,
