@@ -65,6 +65,8 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
 
     folded: dict[str, str] = {}  # folded seeds, made only when a broken quote needs its closest passage
     suggestions: dict[tuple[str, str], object] = {}
+    # One sentence often supports rows in several tables: each (document, quote) is searched once.
+    found: dict[str, dict[str, bool]] = {}
     for resource in ctx.resources:
         table = ctx.table(resource)
         if not resource.is_fact_table or table is None or "quote" not in table.columns:
@@ -86,7 +88,7 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     field=f.name,
                     column=ctx.column_number(resource, f.name),
                 )
-        # Each distinct (document, quote) pair is looked up once: pairs as integer codes, made distinct by numpy.
+        # The table's distinct (document, quote) pairs, as integer codes made distinct by numpy.
         quote_codes, quote_values = _codes(quotes)
         doc_codes, doc_values = _codes(docs)
         width = max(len(doc_values), 1)
@@ -98,9 +100,13 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
             text = ctx.seeds.get(doc_names[doc_code])
             if text is None:
                 continue
-            of_doc = quote_index[doc_index == doc_code]
-            for code, quote in zip(of_doc.tolist(), texts(quote_values, of_doc.tolist()), strict=True):
-                if quote not in text:
+            of_doc = quote_index[doc_index == doc_code].tolist()
+            found_in_doc = found.setdefault(doc_names[doc_code], {})
+            for code, quote in zip(of_doc, texts(quote_values, of_doc), strict=True):
+                verdict = found_in_doc.get(quote)
+                if verdict is None:
+                    verdict = found_in_doc[quote] = quote in text
+                if not verdict:
                     bad_pairs.append(code * width + doc_code)
         reported_documents: set[str] = set()
         for doc in sorted(set(doc_names) & ctx.unreadable_documents):
