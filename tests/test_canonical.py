@@ -36,3 +36,20 @@ def trends(*rows: tuple[str, str]) -> dict[str, pa.Array]:
 )
 def test_the_first_row_out_of_order_is_found(rows, expected):
     assert first_unsorted(TRENDS, trends(*rows)) == expected
+
+
+def test_typed_tables_come_out_sorted_whether_or_not_the_text_was():
+    from eurasec.typed import typed_from_text
+
+    resource = load_package(DESCRIPTOR).resource("trends")
+    rows = [("a", "10"), ("a", "2"), ("b", "1")]
+    columns = {f.name: pa.array([""] * len(rows)) for f in resource.fields} | trends(*rows)
+    typed = typed_from_text(resource, columns)
+    assert list(zip(typed["document_id"].to_pylist(), typed["number"].to_pylist(), strict=True)) == [
+        ("a", 2),
+        ("a", 10),
+        ("b", 1),
+    ]
+    in_order = typed_from_text(resource, {**columns, **trends(("a", "2"), ("a", "10"), ("b", "1"))})
+    assert in_order["number"].to_pylist() == [2, 10, 1]
+    assert in_order["title"].null_count == 3  # empty text is null, without a copy of the text

@@ -102,3 +102,19 @@ def is_slug(cells: pa.Array) -> np.ndarray:
         ends |= data[offsets[1:][nonempty] - 1] == HYPHEN
         result[nonempty[ends]] = False
     return result
+
+
+def null_where(cells: pa.Array, missing: np.ndarray) -> pa.Array:
+    """The cells with the missing ones made null. Without a copy of the text when it can: on a million
+    rows a copy of every string column costs a quarter of a second and a few hundred MB."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not missing.any():
+        return cells
+    if cells.offset == 0 and cells.null_count == 0 and pa.types.is_string(cells.type):
+        validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+        _, offsets, data = cells.buffers()
+        return pa.Array.from_buffers(cells.type, len(cells), [validity, offsets, data], int(missing.sum()))
+    return pc.if_else(pa.array(missing), pa.scalar(None, cells.type), cells)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .descriptor import Field, Resource
+from .kernels import byte_lengths, null_where
 from .schema import arrow_schema
 
 if TYPE_CHECKING:
@@ -32,15 +33,18 @@ def _convert(column: pa.ChunkedArray, field: Field, target: pa.DataType) -> pa.C
 def typed_from_text(resource: Resource, columns: dict[str, pa.Array]) -> pa.Table:
     """The text columns validation read, typed from the schema and sorted: no second read of the file."""
     import pyarrow as pa
-    import pyarrow.compute as pc
+
+    from .checks.canonical import first_unsorted
 
     schema = arrow_schema(resource)
     typed = []
     for f in resource.fields:
-        text = columns[f.name]
-        text = pc.if_else(pc.equal(pc.binary_length(text), 0), pa.scalar(None, pa.string()), text)
+        text = null_where(columns[f.name], byte_lengths(columns[f.name]) == 0)  # shares the text's buffers
         typed.append(_convert(pa.chunked_array([text]), f, schema.field(f.name).type))
-    return sort_by_primary_key(pa.Table.from_arrays(typed, schema=schema), resource)
+    table = pa.Table.from_arrays(typed, schema=schema)
+    if resource.primary_key and first_unsorted(resource, columns) is None:
+        return table  # validated rows are sorted already (unsorted rows are an error): no copy in a new order
+    return sort_by_primary_key(table, resource)
 
 
 def sort_by_primary_key(table: pa.Table, resource: Resource) -> pa.Table:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..descriptor import Field, Resource
-from ..kernels import SLUG_PATTERN, byte_lengths, is_slug
+from ..kernels import SLUG_PATTERN, byte_lengths, is_slug, null_where
 from ..table import Table
 
 if TYPE_CHECKING:
@@ -153,22 +153,6 @@ def read_column(field: Field, cells: pa.Array, missing_values: list[str]) -> Col
         fast_text = pc.cast(pc.cast(pc.if_else(fast, cells, pa.scalar(None, pa.string())), pa.int64()), pa.string())
         key = pc.if_else(fast, fast_text, key)
     return Column(missing, type_error, key, numbers)
-
-
-def null_where(cells: pa.Array, missing: np.ndarray) -> pa.Array:
-    """The cells with the missing ones made null. Without a copy of the text when it can: on a million
-    rows a copy of every string column costs a quarter of a second and a few hundred MB."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not missing.any():
-        return cells
-    if cells.offset == 0 and cells.null_count == 0 and pa.types.is_string(cells.type):
-        validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
-        _, offsets, data = cells.buffers()
-        return pa.Array.from_buffers(cells.type, len(cells), [validity, offsets, data], int(missing.sum()))
-    return pc.if_else(pa.array(missing), pa.scalar(None, cells.type), cells)
 
 
 def _pattern_ok(pattern: str, cells: pa.Array, candidates: np.ndarray) -> np.ndarray:
