@@ -31,5 +31,5 @@ def export_csv_zip(release: ReleaseInput, folder: Path) -> None:
             info = zipfile.ZipInfo(f"{release.name}/{relative}", date_time=FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, (release.package.root / relative).read_bytes(), compresslevel=6)
+            archive.writestr(info, (release.package.root / relative).read_bytes(), compresslevel=1)
     release.written[name] = folder / name

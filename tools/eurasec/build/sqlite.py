@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..descriptor import Resource
 from ..schema import quote_identifier, sqlite_fts_ddl, sqlite_index_ddl, sqlite_table_ddl
 from .context import SQLITE_FILE, ReleaseInput, build_versions
 
@@ -70,32 +72,115 @@ def _sqlite_column(column: pa.Array) -> list[object]:
     return column.to_pylist()
 
 
+PART_FILE = ".eurasec-part.sqlite"  # the second half, written beside the database and merged into it
+FTS_SHADOW_TABLES = ("data", "idx", "docsize", "config")  # what an FTS5 index with external content keeps
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    # Used from two threads, never at once: each connection waits for its own last job before the next.
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # Pages of 16 KiB: rows carry quotes of a few hundred bytes, and fewer, larger pages load faster.
+    db.execute("PRAGMA page_size = 16384")
+    # A private file in a staged folder: no journal or syncing is needed while it is written.
+    for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -64000"):
+        db.execute(f"PRAGMA {pragma}")
+    # The rows were validated against the same constraints the CHECKs state (they are made from the same
+    # descriptor): checking them again row by row would double the load. The CHECKs stay in the schema
+    # for whoever writes to the file later; this pragma lasts only as long as this connection.
+    db.execute("PRAGMA ignore_check_constraints = ON")
+    db.execute("PRAGMA foreign_keys = OFF")  # rows load in table order; keys are checked once all are in
+    return db
+
+
+def _insert(db: sqlite3.Connection, release: ReleaseInput, resource: Resource) -> None:
+    """Create a table and store its rows: Python's work, under the GIL."""
+    db.execute(sqlite_table_ddl(resource))
+    cols = ", ".join(map(quote_identifier, resource.field_names))
+    marks = ", ".join("?" for _ in resource.fields)
+    insert = f"INSERT INTO {quote_identifier(resource.name)} ({cols}) VALUES ({marks})"
+    for batch in release.tables[resource.name].to_batches(max_chunksize=BATCH_ROWS):  # bounded memory
+        columns = (_sqlite_column(batch.column(n)) for n in resource.field_names)
+        db.executemany(insert, zip(*columns, strict=True))
+
+
+def _index(db: sqlite3.Connection, resource: Resource) -> None:
+    """A table's indexes and full-text index: SQLite's own work, without the GIL."""
+    for statement in sqlite_index_ddl(resource) + sqlite_fts_ddl(resource):
+        db.execute(statement)
+
+
+def _merge(db: sqlite3.Connection, part: Path, resources: list[Resource]) -> None:
+    """Copy tables written in another database file into this one: rows, indexes and full-text index as stored.
+
+    SQLite copies a table into an empty one with the same definition record by record, indexes included
+    (its transfer optimization), and an FTS5 index is nothing but its shadow tables: no row is parsed,
+    bound or tokenized again.
+    """
+    db.execute("ATTACH DATABASE ? AS part", (str(part),))
+    db.execute("BEGIN")
+    for resource in resources:
+        name = quote_identifier(resource.name)
+        db.execute(sqlite_table_ddl(resource))
+        for statement in sqlite_index_ddl(resource):
+            db.execute(statement)
+        db.execute(f"INSERT INTO main.{name} SELECT * FROM part.{name}")
+        fts = sqlite_fts_ddl(resource)
+        if fts:
+            db.execute(fts[0])  # the empty index; its contents come from the part
+            for shadow in FTS_SHADOW_TABLES:
+                table = quote_identifier(f"{resource.name}_fts_{shadow}")
+                db.execute(f"DELETE FROM main.{table}")
+                db.execute(f"INSERT INTO main.{table} SELECT * FROM part.{table}")
+    db.execute("COMMIT")
+    db.execute("DETACH DATABASE part")
+
+
+def _write_tables(release: ReleaseInput, main: sqlite3.Connection, part: sqlite3.Connection) -> list[Resource]:
+    """Every table, each in one of two databases; returns those written in the part.
+
+    Storing rows is Python's work (one core, the GIL); indexing and tokenizing them is SQLite's
+    (no GIL). So this thread stores table after table, alternating between the two connections,
+    while each connection's own worker indexes the table it has just been given: the full-text
+    indexes are built during the next tables' loading instead of after it.
+    """
+    connections = (main, part)
+    written_in: dict[str, int] = {}
+    # The largest first, so that the last index built (the one nothing overlaps) is a small one; the
+    # connections take turns. Fixed by the data alone, so the file's bytes never depend on timing.
+    sizes = {r.name: release.tables[r.name].nbytes for r in release.package.resources}
+    order = sorted(release.package.resources, key=lambda r: (-sizes[r.name], r.name))
+    with ThreadPoolExecutor(max_workers=1) as main_worker, ThreadPoolExecutor(max_workers=1) as part_worker:
+        workers = (main_worker, part_worker)
+        pending: list[Future[None] | None] = [None, None]
+        for db in connections:
+            db.execute("BEGIN")
+        for turn, resource in enumerate(order):
+            side = turn % 2
+            written_in[resource.name] = side
+            if pending[side] is not None:
+                pending[side].result()  # the connection's last indexing is done: it is free
+            _insert(connections[side], release, resource)
+            pending[side] = workers[side].submit(_index, connections[side], resource)
+        for future in pending:
+            if future is not None:
+                future.result()
+        for db in connections:
+            db.execute("COMMIT")
+    return [r for r in release.package.resources if written_in[r.name] == 1]
+
+
 def export_sqlite(release: ReleaseInput, folder: Path) -> None:
-    path = folder / SQLITE_FILE
-    db = sqlite3.connect(path, isolation_level=None)
+    """One database, written as two at once and merged (see _write_tables)."""
+    path, part_path = folder / SQLITE_FILE, folder / PART_FILE
+    db = _open(path)
     try:
-        # Pages of 16 KiB: rows carry quotes of a few hundred bytes, and fewer, larger pages load faster.
-        db.execute("PRAGMA page_size = 16384")
-        # A private file in a staged folder: no journal or syncing is needed while it is written.
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -64000"):
-            db.execute(f"PRAGMA {pragma}")
-        # The rows were validated against the same constraints the CHECKs state (they are made from the same
-        # descriptor): checking them again row by row would double the load. The CHECKs stay in the schema
-        # for whoever writes to the file later; this pragma lasts only as long as this connection.
-        db.execute("PRAGMA ignore_check_constraints = ON")
-        db.execute("PRAGMA foreign_keys = OFF")  # rows load in table order; keys are checked once all are in
+        part = _open(part_path)
+        try:
+            in_part = _write_tables(release, db, part)
+        finally:
+            part.close()
+        _merge(db, part_path, in_part)
         db.execute("BEGIN")
-        for resource in release.package.resources:
-            db.execute(sqlite_table_ddl(resource))
-            table = release.tables[resource.name]
-            cols = ", ".join(map(quote_identifier, resource.field_names))
-            marks = ", ".join("?" for _ in resource.fields)
-            insert = f"INSERT INTO {quote_identifier(resource.name)} ({cols}) VALUES ({marks})"
-            for batch in table.to_batches(max_chunksize=BATCH_ROWS):  # bounded memory for Python's row tuples
-                columns = (_sqlite_column(batch.column(n)) for n in resource.field_names)
-                db.executemany(insert, zip(*columns, strict=True))
-            for statement in sqlite_index_ddl(resource) + sqlite_fts_ddl(resource):
-                db.execute(statement)
         for name, (description, query) in VIEWS.items():
             db.execute(f"-- {description}\nCREATE VIEW {quote_identifier(name)} AS\n{query}")
         db.execute(f"CREATE TABLE {METADATA_TABLE} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
@@ -107,6 +192,7 @@ def export_sqlite(release: ReleaseInput, folder: Path) -> None:
         db.execute("PRAGMA journal_mode = DELETE")  # the file as a reader's sqlite3 expects it
     finally:
         db.close()
+        part_path.unlink(missing_ok=True)
     release.written[SQLITE_FILE] = path
 
 
