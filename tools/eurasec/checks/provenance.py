@@ -59,21 +59,57 @@ def _not_in_quote(values: pa.Array, quotes: pa.Array, usable: np.ndarray) -> Ite
                 yield start + offset
 
 
+def _broken_pairs(ctx: Context, cited: list[tuple[pa.Array, pa.Array]]) -> set[tuple[str, str]]:
+    """The (document, quote) pairs whose quote is not in the document's seed, among all tables' pairs.
+
+    One sentence often supports rows in several tables: the tables' distinct pairs are made distinct
+    once more across the package (integer codes, numpy), so each is searched once.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if not cited:
+        return set()
+    quote_codes, quote_values = _codes(pa.concat_arrays([quotes for _, quotes in cited]))
+    doc_codes, doc_values = _codes(pa.concat_arrays([docs for docs, _ in cited]))
+    width = max(len(doc_values), 1)
+    quote_index, doc_index = np.divmod(np.unique(quote_codes * width + doc_codes), width)
+    broken = set()
+    for doc_code, doc in enumerate(doc_values.to_pylist()):
+        text = ctx.seeds.get(doc)
+        if text is None:
+            continue  # an unreadable seed has its own finding
+        of_doc = quote_index[doc_index == doc_code].tolist()
+        broken.update((doc, quote) for quote in texts(quote_values, of_doc) if quote not in text)
+    return broken
+
+
 def check_quotes(ctx: Context) -> Iterator[Finding]:
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     folded: dict[str, str] = {}  # folded seeds, made only when a broken quote needs its closest passage
     suggestions: dict[tuple[str, str], object] = {}
-    # One sentence often supports rows in several tables: each (document, quote) is searched once.
-    found: dict[str, dict[str, bool]] = {}
+    tables, cited = [], []
     for resource in ctx.resources:
         table = ctx.table(resource)
         if not resource.is_fact_table or table is None or "quote" not in table.columns:
             continue
+        docs, quotes = table.columns["document_id"], table.columns["quote"]
+        usable = (byte_lengths(docs) > 0) & _within_limit(quotes)
+        # The table's distinct (document, quote) pairs, as integer codes made distinct by numpy.
+        quote_codes, quote_values = _codes(quotes)
+        doc_codes, doc_values = _codes(docs)
+        width = max(len(doc_values), 1)
+        quote_index, doc_index = np.divmod(np.unique((quote_codes * width + doc_codes)[usable]), width)
+        cited.append((doc_values.take(pa.array(doc_index)), quote_values.take(pa.array(quote_index))))
+        tables.append((resource, table, usable, doc_values.to_pylist()))
+    broken = _broken_pairs(ctx, cited)
+    broken_quotes = pa.array(sorted({quote for _, quote in broken}), pa.string())
+    for resource, table, usable_np, doc_names in tables:
         file, column = resource.path, ctx.column_number(resource, "quote")
         docs, quotes = table.columns["document_id"], table.columns["quote"]
-        usable_np = (byte_lengths(docs) > 0) & _within_limit(quotes)
         # Values that must stand in the quote (an alias, a trend's title and text).
         for f in resource.fields:
             if not f.in_quote or f.name not in table.columns:
@@ -88,31 +124,9 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     field=f.name,
                     column=ctx.column_number(resource, f.name),
                 )
-        # The table's distinct (document, quote) pairs, as integer codes made distinct by numpy.
-        quote_codes, quote_values = _codes(quotes)
-        doc_codes, doc_values = _codes(docs)
-        width = max(len(doc_values), 1)
-        pair_codes = quote_codes * width + doc_codes
-        quote_index, doc_index = np.divmod(np.unique(pair_codes[usable_np]), width)
-        doc_names = doc_values.to_pylist()
-        bad_pairs = []
-        for doc_code in np.unique(doc_index).tolist():
-            text = ctx.seeds.get(doc_names[doc_code])
-            if text is None:
-                continue
-            of_doc = quote_index[doc_index == doc_code].tolist()
-            found_in_doc = found.setdefault(doc_names[doc_code], {})
-            for code, quote in zip(of_doc, texts(quote_values, of_doc), strict=True):
-                verdict = found_in_doc.get(quote)
-                if verdict is None:
-                    verdict = found_in_doc[quote] = quote in text
-                if not verdict:
-                    bad_pairs.append(code * width + doc_code)
-        reported_documents: set[str] = set()
         for doc in sorted(set(doc_names) & ctx.unreadable_documents):
             first = np.flatnonzero(pc.equal(docs, doc).to_numpy(zero_copy_only=False))
-            if len(first) and doc not in reported_documents:
-                reported_documents.add(doc)
+            if len(first):
                 yield finding(
                     "quote-document-unknown",
                     file,
@@ -121,11 +135,14 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     field="document_id",
                     column=ctx.column_number(resource, "document_id"),
                 )
-        if not bad_pairs:
+        if not broken:
             continue
-        rows = np.flatnonzero(usable_np & np.isin(pair_codes, bad_pairs)).tolist()
+        suspect = usable_np & pc.is_in(quotes, value_set=broken_quotes).to_numpy(zero_copy_only=False)
+        rows = np.flatnonzero(suspect).tolist()
         for index, doc, quote in zip(rows, texts(docs, rows), texts(quotes, rows), strict=True):
             key = (doc, quote)
+            if key not in broken:
+                continue  # the same text is a fine quote of another document
             if key not in suggestions:
                 searched = len(suggestions) < MAX_SUGGESTIONS
                 if searched and doc not in folded:
