@@ -67,6 +67,17 @@ def test_several_documents_are_valid_too(tmp_path: Path):
     assert located(tmp_path / "pkg") == set()
 
 
+def test_a_gap_in_the_second_documents_numbering_is_found_there_only(tmp_path: Path):
+    generate(tmp_path / "pkg", 20_000, seed=1)
+    path = tmp_path / "pkg" / "data" / "steps.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    last = max(i for i, line in enumerate(lines) if line.startswith("synthetic-002,"))  # 0-based
+    document, number, rest = lines[last].split(",", 2)
+    lines[last] = f"{document},{int(number) + 1},{rest}"  # the last step of document 2 skips a number
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert located(tmp_path / "pkg") == {("numbering-gap", "data/steps.csv", last + 1)}
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_injected_fault_is_found_where_it_was_put(small, tmp_path: Path, kind: str):
     folder, _ = small
