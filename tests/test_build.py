@@ -184,7 +184,7 @@ def test_every_full_text_index_matches_its_table(release: Path):
     fts_tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE sql LIKE '%USING fts5%'")]
     assert len(fts_tables) >= 8
     for fts in fts_tables:
-        db.execute(f"INSERT INTO \"{fts}\"(\"{fts}\", rank) VALUES ('integrity-check', 1)")
+        db.execute(f'INSERT INTO "{fts}"("{fts}", rank) VALUES (\'integrity-check\', 1)')
         content = fts.removesuffix("_fts")
         rows = db.execute(f'SELECT count(*) FROM "{content}"').fetchone()[0]
         assert db.execute(f'SELECT count(*) FROM "{fts}_docsize"').fetchone()[0] == rows, fts

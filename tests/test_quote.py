@@ -78,3 +78,24 @@ def test_typographic_variants_find_the_seed_passage(wrote: str, seed: str):
 
 def test_fold_keeps_offsets():
     assert len(fold(TEXT)) == len(TEXT)
+
+
+def test_distinct_pairs_are_every_pair_once_including_quotes_cited_from_several_documents():
+    import random
+
+    import numpy as np
+
+    from eurasec.checks.provenance import _distinct_pairs
+
+    rng = random.Random(7)
+    for _ in range(200):
+        rows = rng.randint(1, 40)
+        quotes = np.array([rng.randrange(8) for _ in range(rows)], dtype=np.int64)
+        docs = np.array([rng.randrange(3) for _ in range(rows)], dtype=np.int64)
+        keep = np.array([rng.random() < 0.8 for _ in range(rows)])
+        quote_index, doc_index = _distinct_pairs(quotes, docs, 8, keep)
+        pairs = list(zip(quote_index.tolist(), doc_index.tolist(), strict=True))
+        assert len(pairs) == len(set(pairs))
+        assert set(pairs) == {
+            (q, d) for q, d, k in zip(quotes.tolist(), docs.tolist(), keep.tolist(), strict=True) if k
+        }
