@@ -3,7 +3,6 @@ frictionless itself where it is not, and frictionless always for the descriptor.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..codes import finding
@@ -28,9 +27,9 @@ def run_fast(descriptor: Path, dataset: Dataset, descriptor_findings: list[Findi
         for r in package.resources
         if (t := dataset.tables.get(r.name)) is not None and t.readable and t.header is not None
     ]
-    with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow kernels let go of the GIL: two tables at once
-        done = pool.map(lambda r: typed_columns(r, dataset.tables[r.name], missing_values[r.name]), typed)
-        columns = {r.name: c for r, c in zip(typed, done, strict=True)}
+    # One table after another: validate runs the project's own checks alongside on the other core,
+    # and more threads would only take turns at the GIL.
+    columns = {r.name: typed_columns(r, dataset.tables[r.name], missing_values[r.name]) for r in typed}
     lookups = {}
     for resource in package.resources:
         for fk in resource.foreign_keys:
@@ -62,10 +61,9 @@ def run_fast(descriptor: Path, dataset: Dataset, descriptor_findings: list[Findi
             continue
         if resource.name not in slow:
             checked.append(resource)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = pool.map(lambda r: check_resource(r, dataset.tables[r.name], columns[r.name], lookups), checked)
-        for resource, raw in zip(checked, results, strict=True):
-            findings.extend(translate_task(dataset, resource.name, [e.descriptor for e in raw]))
+    for resource in checked:
+        raw = check_resource(resource, dataset.tables[resource.name], columns[resource.name], lookups)
+        findings.extend(translate_task(dataset, resource.name, [e.descriptor for e in raw]))
     if slow:
         findings.extend(run_frictionless_on(descriptor, dataset, [n for n in package.resource_names if n in slow]))
     return findings
