@@ -52,3 +52,20 @@ def test_a_column_with_nulls_takes_the_compute_path():
     assert byte_lengths(column).tolist() == [2, 0, 4, 2]
     assert odd_ends(column, b"-", b"").tolist() == [False, False, False, True]
     assert isinstance(is_slug(column), np.ndarray)
+
+
+def test_is_slug_answers_once_per_array_and_forgets_it_with_the_array():
+    import gc
+
+    gc.collect()  # answers for arrays earlier tests left behind go first
+    before = is_slug.remembered_count()
+    column = pa.array(["a-b", "A"])
+    first = is_slug(column)
+    assert is_slug(column) is first  # the second check asking about this column gets the same answer
+    assert not first.flags.writeable
+    other = pa.array(["a-b", "A"])
+    assert is_slug(other) is not first and is_slug(other).tolist() == [True, False]
+    assert is_slug.remembered_count() == before + 2
+    del column, first, other
+    gc.collect()
+    assert is_slug.remembered_count() <= before  # the answers went with their arrays (others may have too)

@@ -6,6 +6,7 @@ string array without nulls (a slice of a chunked column, say), they fall back to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -79,6 +80,29 @@ def byte_in(cells: pa.Array, choices: bytes) -> np.ndarray:
     return np.array([bool(v) and (v.encode("utf-8")[0] in choices or ord(v[0]) > 0x7F) for v in values], dtype=bool)
 
 
+def _remembered(kernel: Callable[[pa.Array], np.ndarray]) -> Callable[[pa.Array], np.ndarray]:
+    """The kernel's answer for an array is kept while the array lives: two checks asking about the same
+    column (frictionless' pattern and the project's hygiene both ask which ids are slugs) share it.
+    Arrays are immutable; the entry goes when its array does."""
+    import weakref
+
+    answers: dict[int, tuple[weakref.ref[pa.Array], np.ndarray]] = {}
+
+    def remembered(cells: pa.Array) -> np.ndarray:
+        key = id(cells)
+        entry = answers.get(key)
+        if entry is not None and entry[0]() is cells:
+            return entry[1]
+        result = kernel(cells)
+        result.flags.writeable = False  # shared: a caller must not change it
+        answers[key] = (weakref.ref(cells, lambda _, key=key: answers.pop(key, None)), result)
+        return result
+
+    remembered.remembered_count = lambda: len(answers)  # type: ignore[attr-defined]  # for the tests
+    return remembered
+
+
+@_remembered
 def is_slug(cells: pa.Array) -> np.ndarray:
     """Cells that match SLUG_PATTERN: lowercase ASCII letters and digits in runs joined by single hyphens."""
     import numpy as np
