@@ -90,7 +90,7 @@ def test_a_check_that_crashes_becomes_a_finding_not_a_traceback(monkeypatch):
         raise ZeroDivisionError("boom")
         yield  # pragma: no cover
 
-    monkeypatch.setattr(validate_module, "OWN_CHECKS", (*validate_module.OWN_CHECKS, check_exploding))
+    monkeypatch.setattr(validate_module, "OWN_CHECKS", (*validate_module.own_checks(), check_exploding))
     report = validate(DESCRIPTOR)
     assert [(f.code, f.message) for f in report.findings] == [
         ("check-failed", "the exploding check stopped: ZeroDivisionError: boom")

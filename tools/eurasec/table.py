@@ -124,7 +124,8 @@ def _special_cells(array: pa.StringArray) -> tuple[int, int]:
     offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[array.offset : array.offset + len(array) + 1]
     data = np.frombuffer(data_buffer, dtype=np.uint8)
     hits, quotes = [], 0
-    step = 1 << 18  # in slices: masks the size of the whole column would be fresh memory to fault in
+    step = 1 << 21  # in slices: masks the size of a whole column would be fresh memory to fault in;
+    # slices much smaller would take the GIL back hundreds of times while other threads want it
     for start in range(int(offsets[0]), int(offsets[-1]), step):
         chunk = data[start : min(start + step, int(offsets[-1]))]
         is_quote = chunk == QUOTE
@@ -149,7 +150,7 @@ def _byte_facts(raw: bytes | mmap.mmap) -> tuple[int, int, bool, bool]:
     data = np.frombuffer(raw, dtype=np.uint8)
     lf = quotes = 0
     cr = nul = False
-    step = 1 << 18
+    step = 1 << 21
     for start in range(0, len(data), step):
         chunk = data[start : start + step]
         lf += int(np.count_nonzero(chunk == LF))

@@ -6,16 +6,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .checks.canonical import check_canonical
 from .checks.context import Context
-from .checks.data import run_fast
-from .checks.entities import check_aliases, check_unused
-from .checks.hygiene import check_hygiene
-from .checks.numbering import check_numbering
-from .checks.provenance import check_quotes
-from .checks.seeds import check_seeds
-from .checks.upstream import check_descriptor, run_frictionless
-from .checks.values import check_values
 from .codes import finding
 from .dataset import load_dataset
 from .descriptor import DESCRIPTOR_NAME, load_package
@@ -25,17 +16,47 @@ DESCRIPTOR_FILE = DESCRIPTOR_NAME  # how findings name the descriptor
 
 Check = Callable[[Context], Iterable[Finding]]
 
-# Seeds run first: the quote check uses the texts that passed.
-OWN_CHECKS: tuple[Check, ...] = (
-    check_seeds,
-    check_quotes,
-    check_numbering,
-    check_hygiene,
-    check_values,
-    check_canonical,
-    check_aliases,
-    check_unused,
-)
+OWN_CHECKS: tuple[Check, ...] | None = None  # the project's checks, made on first use (see own_checks)
+
+
+def own_checks() -> tuple[Check, ...]:
+    """The project's checks, seeds first (the quote check uses the texts that passed).
+
+    Imported on first use: validate imports them in the thread that checks the descriptor, while
+    the main thread reads the files, instead of before anything else starts.
+    """
+    global OWN_CHECKS
+    if OWN_CHECKS is None:
+        from .checks.canonical import check_canonical
+        from .checks.entities import check_aliases, check_unused
+        from .checks.hygiene import check_hygiene
+        from .checks.numbering import check_numbering
+        from .checks.provenance import check_quotes
+        from .checks.seeds import check_seeds
+        from .checks.values import check_values
+
+        OWN_CHECKS = (
+            check_seeds,
+            check_quotes,
+            check_numbering,
+            check_hygiene,
+            check_values,
+            check_canonical,
+            check_aliases,
+            check_unused,
+        )
+    return OWN_CHECKS
+
+
+def _check_descriptor(descriptor: Path) -> list[Finding]:
+    """frictionless' check of the descriptor; then the checks that follow the reading are imported."""
+    from .checks.data import run_fast  # noqa: F401
+    from .checks.upstream import check_descriptor
+
+    findings = check_descriptor(descriptor)
+    own_checks()
+    return findings
+
 
 _FILE_PROBLEMS = {"file-missing", "file-not-regular", "file-unreadable", "path-outside-package", "empty-file"}
 # Errors in the descriptor itself: our checks read the descriptor too, so they wait until it is mended.
@@ -111,14 +132,14 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # frictionless' check of the descriptor is pure Python; reading the tables is mostly pyarrow and
         # numpy, which let go of the GIL: on two cores the two overlap.
-        described = pool.submit(check_descriptor, package.path) if engine == "fast" else None
+        described = pool.submit(_check_descriptor, package.path) if engine == "fast" else None
         dataset = load_dataset(descriptor)
         findings: list[Finding] = list(dataset.findings)
         for table in dataset.tables.values():
             findings.extend(table.findings)
         descriptor_findings = described.result() if described is not None else []
     ctx = Context(dataset=dataset)
-    checks = () if _descriptor_broken([*findings, *descriptor_findings]) else OWN_CHECKS
+    checks = () if _descriptor_broken([*findings, *descriptor_findings]) else own_checks()
     own: list[Finding] = []
     if checks:
         own.extend(_run_check(checks[0], ctx))  # the seeds first: the quote check reads what passed
@@ -128,8 +149,12 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
         own_results = pool.map(lambda check: _run_check(check, ctx), checks[1:])
         try:
             if engine == "fast":
+                from .checks.data import run_fast
+
                 findings.extend(run_fast(package.path, dataset, descriptor_findings))
             elif engine == "frictionless":
+                from .checks.upstream import run_frictionless
+
                 findings.extend(run_frictionless(package.path, dataset))
         except Exception as exc:  # frictionless itself failed: say so, never a traceback
             findings.append(finding("check-failed", DESCRIPTOR_FILE, f"the data checks could not run: {exc}"))
