@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
@@ -69,3 +70,18 @@ def test_is_slug_answers_once_per_array_and_forgets_it_with_the_array():
     del column, first, other
     gc.collect()
     assert is_slug.remembered_count() <= before  # the answers went with their arrays (others may have too)
+
+
+def test_neighbour_order_agrees_with_comparing_python_tuples():
+    from eurasec.kernels import neighbour_order
+
+    rng = random.Random(5)
+    for _ in range(300):
+        rows = rng.randint(0, 12)
+        text = ["".join(rng.choice("aAé-") for _ in range(rng.randint(0, 2))) for _ in range(rows)]
+        numbers = [rng.randint(-2, 2) for _ in range(rows)]
+        keys = list(zip(text, numbers, strict=True))
+        # Python compares str by code point, as UTF-8 bytes do
+        expected = [(b > a) - (b < a) for a, b in itertools.pairwise(keys)]
+        order = neighbour_order([pa.array(text, pa.string()), np.array(numbers, dtype=np.int64)])
+        assert order.tolist() == expected, keys

@@ -60,7 +60,7 @@ def odd_ends(cells: pa.Array, first_bytes: bytes, last_bytes: bytes) -> np.ndarr
     if not _plain(cells):
         first = pc.utf8_slice_codeunits(cells, 0, 1)
         last = pc.utf8_slice_codeunits(cells, -1)
-        return byte_in(first, first_bytes) | byte_in(last, last_bytes)
+        return _byte_in(first, first_bytes) | _byte_in(last, last_bytes)
     offsets, data = _buffers(cells)
     result = np.zeros(len(cells), dtype=bool)
     nonempty = offsets[1:] > offsets[:-1]
@@ -72,7 +72,7 @@ def odd_ends(cells: pa.Array, first_bytes: bytes, last_bytes: bytes) -> np.ndarr
     return result
 
 
-def byte_in(cells: pa.Array, choices: bytes) -> np.ndarray:
+def _byte_in(cells: pa.Array, choices: bytes) -> np.ndarray:
     """Cells of at most one character that are one of the given ASCII bytes or not ASCII (slow path of odd_ends)."""
     import numpy as np
 
@@ -142,3 +142,24 @@ def null_where(cells: pa.Array, missing: np.ndarray) -> pa.Array:
         _, offsets, data = cells.buffers()
         return pa.Array.from_buffers(cells.type, len(cells), [validity, offsets, data], int(missing.sum()))
     return pc.if_else(pa.array(missing), pa.scalar(None, cells.type), cells)
+
+
+def neighbour_order(key: list[pa.Array | np.ndarray]) -> np.ndarray:
+    """For each row after the first, 1 if its key (the columns in order) is greater than the previous
+    row's, -1 if smaller, 0 if equal. Text compares by code point (as its UTF-8 bytes do), numbers by
+    value: linear, with no sort. Arrow columns must have no nulls."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    order = np.zeros(max(len(key[0]) - 1, 0), dtype=np.int8) if key else np.zeros(0, dtype=np.int8)
+    for column in reversed(key):  # the first column decides; later ones break its ties
+        if len(column) < 2:
+            break
+        if isinstance(column, np.ndarray):
+            step = np.sign(np.diff(column)).astype(np.int8)
+        else:
+            before, after = column.slice(0, len(column) - 1), column.slice(1)
+            step = pc.greater(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
+            step -= pc.less(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
+        order = np.where(step != 0, step, order)
+    return order

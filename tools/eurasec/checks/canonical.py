@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 from ..codes import finding
 from ..descriptor import Resource
 from ..findings import Finding
+from ..kernels import neighbour_order
 from .context import Context
 
 if TYPE_CHECKING:
-    import numpy as np
+    pass
 
 MAX_LINES_REPORTED = 1000  # per file and code: past this, the fix (eurasec fmt) is the same
 
@@ -37,23 +38,15 @@ def first_unsorted(resource: Resource, columns: dict[str, Any]) -> int | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    order: np.ndarray | None = None  # per adjacent pair: 1 ascending, -1 descending, 0 equal so far
-    for name in reversed(resource.primary_key):
+    key = []
+    for name in resource.primary_key:
         column = columns[name]
         if resource.field(name).type == "integer":
             if not pc.all(pc.match_substring_regex(column, r"^-?[0-9]{1,18}$")).as_py():
                 return None  # an untyped key is frictionless' type error
             column = pc.cast(column, pa.int64())
-        if len(column) < 2:
-            return None
-        # Neighbours compared directly (text by code point, as UTF-8 bytes compare): linear, no sort.
-        before, after = column.slice(0, len(column) - 1), column.slice(1)
-        step = pc.greater(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
-        step -= pc.less(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
-        order = step if order is None else np.where(step != 0, step, order)
-    if order is None:
-        return None
-    down = np.flatnonzero(order < 0)
+        key.append(column)
+    down = np.flatnonzero(neighbour_order(key) < 0)
     return int(down[0]) + 1 if len(down) else None
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..descriptor import Field, Resource
-from ..kernels import SLUG_PATTERN, byte_lengths, is_slug, null_where
+from ..kernels import SLUG_PATTERN, byte_lengths, is_slug, neighbour_order, null_where
 from ..table import Table
 
 if TYPE_CHECKING:
@@ -253,23 +253,12 @@ def strictly_ascending(columns: list[Column]) -> bool:
     Canonical tables are sorted by their primary key, so this settles uniqueness for them by
     comparing neighbours, with no hash table; any other table goes the general way.
     """
-    import numpy as np
-    import pyarrow.compute as pc
-
-    order: np.ndarray | None = None  # per pair of neighbours: 1 ascending, -1 descending, 0 equal so far
-    for column in reversed(columns):
-        if column.key.null_count:
-            return False
-        if len(column.key) < 2:
-            return True
-        if column.number is not None:
-            step = np.sign(np.diff(column.number)).astype(np.int8)
-        else:
-            before, after = column.key.slice(0, len(column.key) - 1), column.key.slice(1)
-            step = pc.greater(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
-            step -= pc.less(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
-        order = step if order is None else np.where(step != 0, step, order)
-    return order is not None and bool((order > 0).all())
+    if any(column.key.null_count for column in columns):
+        return False
+    if not columns or len(columns[0].key) < 2:
+        return True
+    key = [column.number if column.number is not None else column.key for column in columns]
+    return bool((neighbour_order(key) > 0).all())
 
 
 def _repeats(keys: pa.Array) -> list[tuple[int, int]]:
