@@ -163,3 +163,12 @@ def neighbour_order(key: list[pa.Array | np.ndarray]) -> np.ndarray:
             step -= pc.less(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
         order = np.where(step != 0, step, order)
     return order
+
+
+def dictionary_codes(cells: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Each cell's index (int64) among the column's distinct values, and those values."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(cells)
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary

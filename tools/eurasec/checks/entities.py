@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 from ..codes import finding
 from ..descriptor import Resource
 from ..findings import Finding
-from ..kernels import byte_lengths
+from ..kernels import byte_lengths, dictionary_codes
 from .context import Context, texts
 
 if TYPE_CHECKING:
-    import numpy as np
     import pyarrow as pa
 
 ALIASES = "aliases"
@@ -28,14 +27,6 @@ def entity_resources(ctx: Context) -> list[Resource]:
     """Tables of things with an id that others point at (documents are sources, not entities)."""
     referenced = {fk.resource for r in ctx.resources for fk in r.foreign_keys}
     return [r for r in ctx.resources if r.primary_key == ("id",) and r.name in referenced and r.name != "documents"]
-
-
-def _codes(cells: pa.Array) -> np.ndarray:
-    """Each cell's index among the column's distinct values."""
-    import numpy as np
-    import pyarrow.compute as pc
-
-    return pc.dictionary_encode(cells).indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def check_aliases(ctx: Context) -> Iterator[Finding]:
@@ -76,12 +67,12 @@ def check_aliases(ctx: Context) -> Iterator[Finding]:
         pc.utf8_normalize(pc.replace_substring_regex(pc.utf8_trim_whitespace(aliases), r"\s+", " "), "NFC")
     )
     usable = (count == 1) & (byte_lengths(aliases) > 0)
-    key_codes = _codes(rough)
+    key_codes, _ = dictionary_codes(rough)
     if not len(key_codes) or np.bincount(key_codes[usable], minlength=1).max(initial=0) <= 1:
         return  # no folded alias is used twice: none can name two entities
     entity_codes = np.zeros(table.num_rows, dtype=np.int64)
     for position, (name, mask) in enumerate(zip(targets, filled, strict=True)):
-        entity_codes[mask] = _codes(table.columns[name])[mask] * len(targets) + position
+        entity_codes[mask] = dictionary_codes(table.columns[name])[0][mask] * len(targets) + position
     width = int(entity_codes.max()) + 1
     pairs = np.unique(key_codes[usable] * width + entity_codes[usable])
     shared = np.flatnonzero(np.bincount(pairs // width) > 1)

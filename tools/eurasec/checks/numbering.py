@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..codes import finding
 from ..findings import Finding
+from ..kernels import dictionary_codes
 from .context import Context
 
 if TYPE_CHECKING:
@@ -17,12 +18,11 @@ if TYPE_CHECKING:
 def _group_codes(columns: list[pa.Array]) -> np.ndarray:
     """One integer per row that is the same exactly when the rows' values in these columns are."""
     import numpy as np
-    import pyarrow.compute as pc
 
     codes = np.zeros(len(columns[0]), dtype=np.int64)
     for column in columns:
-        encoded = pc.dictionary_encode(column)
-        codes = codes * len(encoded.dictionary) + encoded.indices.to_numpy(zero_copy_only=False)
+        column_codes, values = dictionary_codes(column)
+        codes = codes * len(values) + column_codes
         codes = np.unique(codes, return_inverse=True)[1].astype(np.int64)  # dense again: no overflow
     return codes
 

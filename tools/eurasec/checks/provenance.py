@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..codes import finding
 from ..findings import Finding
-from ..kernels import byte_lengths
+from ..kernels import byte_lengths, dictionary_codes
 from ..quotes import closest, fold
 from ..read import MAX_CELL_CHARS
 from .context import Context, texts
@@ -36,15 +36,6 @@ def _within_limit(quotes: pa.Array) -> np.ndarray:
     if over.any():
         usable &= pc.utf8_length(quotes).to_numpy(zero_copy_only=False) <= MAX_CELL_CHARS
     return usable
-
-
-def _codes(cells: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Each cell's index among the distinct values, and those values."""
-    import numpy as np
-    import pyarrow.compute as pc
-
-    encoded = pc.dictionary_encode(cells)
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
 
 
 def _not_in_quote(values: pa.Array, quotes: pa.Array, usable: np.ndarray) -> Iterator[int]:
@@ -94,8 +85,8 @@ def _broken_pairs(ctx: Context, cited: list[tuple[pa.Array, pa.Array]]) -> set[t
 
     if not cited:
         return set()
-    quote_codes, quote_values = _codes(pa.concat_arrays([quotes for _, quotes in cited]))
-    doc_codes, doc_values = _codes(pa.concat_arrays([docs for docs, _ in cited]))
+    quote_codes, quote_values = dictionary_codes(pa.concat_arrays([quotes for _, quotes in cited]))
+    doc_codes, doc_values = dictionary_codes(pa.concat_arrays([docs for docs, _ in cited]))
     quote_index, doc_index = _distinct_pairs(quote_codes, doc_codes, len(quote_values))
     broken = set()
     for doc_code, doc in enumerate(doc_values.to_pylist()):
@@ -124,8 +115,8 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
         docs, quotes = table.columns["document_id"], table.columns["quote"]
         usable = (byte_lengths(docs) > 0) & _within_limit(quotes)
         # The table's distinct (document, quote) pairs, as integer codes made distinct by numpy.
-        quote_codes, quote_values = _codes(quotes)
-        doc_codes, doc_values = _codes(docs)
+        quote_codes, quote_values = dictionary_codes(quotes)
+        doc_codes, doc_values = dictionary_codes(docs)
         quote_index, doc_index = _distinct_pairs(quote_codes, doc_codes, len(quote_values), usable)
         cited.append((doc_values.take(pa.array(doc_index)), quote_values.take(pa.array(quote_index))))
         tables.append((resource, table, usable, doc_values.to_pylist()))
