@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from .codes import finding
 from .findings import Finding
+from .kernels import byte_lengths
 from .read import BOM, MAX_CELL_CHARS, CsvTable, decode, line_at, map_bytes, parse, unlimited_fields
 
 if TYPE_CHECKING:
@@ -360,11 +361,11 @@ def _needless_quotes(
 
 
 def _flag_large_cells(table: Table) -> None:
-    import pyarrow.compute as pc
-
     for column_number, name in enumerate(table.header or [], 1):
-        if (pc.max(pc.binary_length(table.columns[name])).as_py() or 0) <= MAX_CELL_CHARS:
+        if int(byte_lengths(table.columns[name]).max(initial=0)) <= MAX_CELL_CHARS:
             continue  # no more bytes than the limit allows characters
+        import pyarrow.compute as pc  # only now: the reading itself needs no compute kernel
+
         lengths = pc.utf8_length(table.columns[name])
         if (pc.max(lengths).as_py() or 0) > MAX_CELL_CHARS:
             big = pc.indices_nonzero(pc.greater(lengths, MAX_CELL_CHARS)).to_pylist()
