@@ -35,15 +35,17 @@ def own_checks() -> tuple[Check, ...]:
         from .checks.seeds import check_seeds
         from .checks.values import check_values
 
+        # After the seeds, the longest first: two workers share them, and a long one started last
+        # would keep one worker busy alone at the end.
         OWN_CHECKS = (
             check_seeds,
             check_quotes,
-            check_numbering,
             check_hygiene,
-            check_values,
-            check_canonical,
-            check_aliases,
             check_unused,
+            check_aliases,
+            check_canonical,
+            check_numbering,
+            check_values,
         )
     return OWN_CHECKS
 
