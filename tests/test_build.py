@@ -191,6 +191,25 @@ def test_every_full_text_index_matches_its_table(release: Path):
     assert not list(release.glob(".*")), "the second half's file is left behind"
 
 
+def test_a_small_release_keeps_sqlites_small_pages_and_a_large_one_gets_large_ones(
+    release: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from eurasec.build import sqlite as sqlite_module
+    from eurasec.build.context import ReleaseInput
+    from eurasec.typed import typed_from_text
+    from eurasec.validate import validate
+
+    assert connect(release).execute("PRAGMA page_size").fetchone()[0] == 4096
+    report = validate(DESCRIPTOR)
+    tables = {
+        r.name: typed_from_text(r, report.dataset.tables[r.name].columns) for r in report.dataset.package.resources
+    }
+    small = ReleaseInput(package=report.dataset.package, tables=tables)
+    assert sqlite_module._page_size(small) == 4096
+    monkeypatch.setattr(sqlite_module, "LARGE_BYTES", 1)  # as if the tables held a million rows
+    assert sqlite_module._page_size(small) == 16384
+
+
 def test_views_join_ids_to_names(release: Path):
     db = connect(release)
     proposers = dict(db.execute("SELECT id, proposers FROM initiatives_with_proposers"))
