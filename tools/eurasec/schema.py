@@ -7,15 +7,17 @@ Nothing here restates a field: names, types, constraints and descriptions all co
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .descriptor import Field, Resource
+from .descriptor import Field, ForeignKey, Resource
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 SQLITE_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT"}
 _ID_LIKE = ("id",)
+QUOTE = "quote"  # a fact row's cited passage
 
 
 def arrow_type(field: Field) -> pa.DataType:
@@ -124,14 +126,70 @@ def sqlite_index_ddl(resource: Resource) -> list[str]:
     return out
 
 
-def sqlite_fts_ddl(resource: Resource) -> list[str]:
-    """An FTS5 index over the table's free-text fields, kept as an external-content table (Datasette finds it)."""
-    columns = [f.name for f in resource.fields if is_free_text(f)]
+def search_columns(resource: Resource) -> list[str]:
+    """The free-text fields a table's own full-text index covers: all but the cited quote.
+
+    A quote is cited by many rows (one sentence supports an actor, its alias and an affiliation), so
+    quotes are indexed once each, in the `passages` table's index, rather than once per citing row.
+    """
+    skip = {QUOTE} if resource.is_fact_table else set()
+    return [f.name for f in resource.fields if is_free_text(f) and f.name not in skip]
+
+
+def sqlite_fts_ddl(resource: Resource, columns: list[str] | None = None) -> list[str]:
+    """An FTS5 index over the table's search columns, kept as an external-content table."""
+    columns = search_columns(resource) if columns is None else columns
     if not columns:
         return []
     fts = quote_identifier(f"{resource.name}_fts")
     cols = ", ".join(map(quote_identifier, columns))
+    rowid = resource.primary_key[0] if _is_rowid_alias(resource) else "rowid"
     return [
-        f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content={_sql_literal(resource.name)}, content_rowid='rowid')",
+        # content="table", quoted so: Datasette looks for exactly this to offer a table's search box.
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content={quote_identifier(resource.name)},"
+        f" content_rowid={quote_identifier(rowid)})",
         f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
     ]
+
+
+def _is_rowid_alias(resource: Resource) -> bool:
+    """A single INTEGER primary key: SQLite makes it the rowid itself."""
+    return len(resource.primary_key) == 1 and resource.field(resource.primary_key[0]).type == "integer"
+
+
+PASSAGES = "passages"
+PASSAGE_ID = Field(
+    name="id",
+    type="integer",
+    title="Passage",
+    description="Number of the passage, counting from 1 in order of document and quote (code points).",
+    constraints={"required": True},
+)
+
+
+def passages_resource(resources: Sequence[Resource]) -> Resource | None:
+    """The `passages` table of the SQLite database: every distinct (document, quote) pair that rows cite.
+
+    Derived, like the views: its document and quote columns are the fact tables' own fields.
+    """
+    facts = [r for r in resources if r.is_fact_table]
+    if not facts or not any(r.name == "documents" for r in resources):
+        return None
+    cited = facts[0]
+    return Resource(
+        name=PASSAGES,
+        path="",
+        title="Passages",
+        description="Every distinct passage that rows cite, once each, with a full-text index (passages_fts)."
+        " A row cites a passage when its document_id and quote are the passage's.",
+        fields=(PASSAGE_ID, cited.field("document_id"), cited.field(QUOTE)),
+        primary_key=("id",),
+        foreign_keys=(ForeignKey(fields=("document_id",), resource="documents", reference_fields=("id",)),),
+    )
+
+
+def sqlite_passages_indexes(passages: Resource) -> list[str]:
+    """The passages' unique (document, quote) index, which also serves look-ups from the citing rows."""
+    unique = quote_identifier(f"idx_{passages.name}_document_id_{QUOTE}")
+    columns = f"{quote_identifier('document_id')}, {quote_identifier(QUOTE)}"
+    return [f"CREATE UNIQUE INDEX {unique} ON {quote_identifier(passages.name)} ({columns})"]

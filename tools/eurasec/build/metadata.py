@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..schema import passages_resource
 from .context import DATASETTE_METADATA, RELEASE_DESCRIPTOR, SQLITE_FILE, ReleaseInput, build_versions, sha256_file
 from .parquet import parquet_path
 from .sqlite import VIEWS
@@ -41,7 +42,8 @@ def datasette_metadata(release: ReleaseInput) -> dict[str, Any]:
     licence = (raw.get("licenses") or [{}])[0]
     source = (raw.get("sources") or [{}])[0]
     tables: dict[str, Any] = {}
-    for resource in release.package.resources:
+    passages = passages_resource(release.package.resources)
+    for resource in [*release.package.resources, *([passages] if passages else [])]:
         tables[resource.name] = {
             "title": resource.title,
             "description": resource.description,

@@ -8,7 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..descriptor import Resource
-from ..schema import quote_identifier, sqlite_fts_ddl, sqlite_index_ddl, sqlite_table_ddl
+from ..schema import (
+    PASSAGES,
+    QUOTE,
+    passages_resource,
+    quote_identifier,
+    sqlite_fts_ddl,
+    sqlite_index_ddl,
+    sqlite_passages_indexes,
+    sqlite_table_ddl,
+)
 from .context import SQLITE_FILE, ReleaseInput, build_versions
 
 if TYPE_CHECKING:
@@ -101,21 +110,44 @@ def _open(path: Path, page_size: int) -> sqlite3.Connection:
     return db
 
 
-def _insert(db: sqlite3.Connection, release: ReleaseInput, resource: Resource) -> None:
+def _insert(db: sqlite3.Connection, table: pa.Table, resource: Resource) -> None:
     """Create a table and store its rows: Python's work, under the GIL."""
     db.execute(sqlite_table_ddl(resource))
     cols = ", ".join(map(quote_identifier, resource.field_names))
     marks = ", ".join("?" for _ in resource.fields)
     insert = f"INSERT INTO {quote_identifier(resource.name)} ({cols}) VALUES ({marks})"
-    for batch in release.tables[resource.name].to_batches(max_chunksize=BATCH_ROWS):  # bounded memory
+    for batch in table.to_batches(max_chunksize=BATCH_ROWS):  # bounded memory
         columns = (_sqlite_column(batch.column(n)) for n in resource.field_names)
         db.executemany(insert, zip(*columns, strict=True))
 
 
+def _indexes(resource: Resource) -> list[str]:
+    if resource.name == PASSAGES:
+        return sqlite_passages_indexes(resource) + sqlite_index_ddl(resource)
+    return sqlite_index_ddl(resource)
+
+
+def _fts(resource: Resource) -> list[str]:
+    return sqlite_fts_ddl(resource, [QUOTE] if resource.name == PASSAGES else None)
+
+
 def _index(db: sqlite3.Connection, resource: Resource) -> None:
     """A table's indexes and full-text index: SQLite's own work, without the GIL."""
-    for statement in sqlite_index_ddl(resource) + sqlite_fts_ddl(resource):
+    for statement in _indexes(resource) + _fts(resource):
         db.execute(statement)
+
+
+def passages_table(resources: list[Resource], tables: dict[str, pa.Table]) -> pa.Table:
+    """Every distinct (document, quote) pair the fact tables cite, in order, numbered from 1."""
+    import pyarrow as pa
+
+    pairs = pa.schema([("document_id", pa.string()), (QUOTE, pa.string())])
+    cited = [tables[r.name].select(pairs.names).cast(pairs) for r in resources if r.is_fact_table]
+    distinct = pa.concat_tables(cited).group_by(pairs.names, use_threads=False).aggregate([])
+    # Ordered and numbered by the values alone, so the ids are the same in every build.
+    distinct = distinct.sort_by([("document_id", "ascending"), (QUOTE, "ascending")])
+    ids = pa.array(range(1, distinct.num_rows + 1), pa.int64())
+    return pa.table({"id": ids, "document_id": distinct["document_id"], QUOTE: distinct[QUOTE]})
 
 
 def _merge(db: sqlite3.Connection, part: Path, resources: list[Resource]) -> None:
@@ -130,10 +162,10 @@ def _merge(db: sqlite3.Connection, part: Path, resources: list[Resource]) -> Non
     for resource in resources:
         name = quote_identifier(resource.name)
         db.execute(sqlite_table_ddl(resource))
-        for statement in sqlite_index_ddl(resource):
+        for statement in _indexes(resource):
             db.execute(statement)
         db.execute(f"INSERT INTO main.{name} SELECT * FROM part.{name}")
-        fts = sqlite_fts_ddl(resource)
+        fts = _fts(resource)
         if fts:
             db.execute(fts[0])  # the empty index; its contents come from the part
             for shadow in FTS_SHADOW_TABLES:
@@ -144,7 +176,9 @@ def _merge(db: sqlite3.Connection, part: Path, resources: list[Resource]) -> Non
     db.execute("DETACH DATABASE part")
 
 
-def _write_tables(release: ReleaseInput, main: sqlite3.Connection, part: sqlite3.Connection) -> list[Resource]:
+def _write_tables(
+    resources: list[Resource], tables: dict[str, pa.Table], main: sqlite3.Connection, part: sqlite3.Connection
+) -> list[Resource]:
     """Every table, each in one of two databases; returns those written in the part.
 
     Storing rows is Python's work (one core, the GIL); indexing and tokenizing them is SQLite's
@@ -156,8 +190,8 @@ def _write_tables(release: ReleaseInput, main: sqlite3.Connection, part: sqlite3
     written_in: dict[str, int] = {}
     # The largest first, so that the last index built (the one nothing overlaps) is a small one; the
     # connections take turns. Fixed by the data alone, so the file's bytes never depend on timing.
-    sizes = {r.name: release.tables[r.name].nbytes for r in release.package.resources}
-    order = sorted(release.package.resources, key=lambda r: (-sizes[r.name], r.name))
+    sizes = {r.name: tables[r.name].nbytes for r in resources}
+    order = sorted(resources, key=lambda r: (-sizes[r.name], r.name))
     with ThreadPoolExecutor(max_workers=1) as main_worker, ThreadPoolExecutor(max_workers=1) as part_worker:
         workers = (main_worker, part_worker)
         pending: list[Future[None] | None] = [None, None]
@@ -168,14 +202,14 @@ def _write_tables(release: ReleaseInput, main: sqlite3.Connection, part: sqlite3
             written_in[resource.name] = side
             if pending[side] is not None:
                 pending[side].result()  # the connection's last indexing is done: it is free
-            _insert(connections[side], release, resource)
+            _insert(connections[side], tables[resource.name], resource)
             pending[side] = workers[side].submit(_index, connections[side], resource)
         for future in pending:
             if future is not None:
                 future.result()
         for db in connections:
             db.execute("COMMIT")
-    return [r for r in release.package.resources if written_in[r.name] == 1]
+    return [r for r in resources if written_in[r.name] == 1]
 
 
 def export_sqlite(release: ReleaseInput, folder: Path) -> None:
@@ -186,7 +220,12 @@ def export_sqlite(release: ReleaseInput, folder: Path) -> None:
     try:
         part = _open(part_path, page_size)
         try:
-            in_part = _write_tables(release, db, part)
+            resources, tables = list(release.package.resources), dict(release.tables)
+            passages = passages_resource(resources)
+            if passages is not None:
+                tables[PASSAGES] = passages_table(resources, tables)
+                resources.append(passages)
+            in_part = _write_tables(resources, tables, db, part)
         finally:
             part.close()
         _merge(db, part_path, in_part)
