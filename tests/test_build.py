@@ -134,6 +134,76 @@ def test_sqlite_is_clean_and_complete(release: Path):
         assert db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] == len(csv_rows(name))
 
 
+def sqlite_rows_as_csv(database: Path, package: Path) -> dict[str, tuple[list[list[str]], list[list[str]]]]:
+    """Each table's rows as SQLite holds them (in rowid order) and as its CSV has them, both as CSV text."""
+    descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    db = sqlite3.connect(database)
+    out = {}
+    for resource in descriptor["resources"]:
+        names = [f["name"] for f in resource["schema"]["fields"]]
+        columns = ", ".join(f'"{n}"' for n in names)
+        stored = [
+            ["" if v is None else str(v) for v in row]
+            for row in db.execute(f'SELECT {columns} FROM "{resource["name"]}" ORDER BY rowid')
+        ]
+        with open(package / resource["path"], encoding="utf-8", newline="") as f:
+            out[resource["name"]] = (stored, list(csv.reader(f))[1:])
+    return out
+
+
+def test_sqlite_holds_exactly_the_csv_values_row_after_row(release: Path):
+    for name, (stored, expected) in sqlite_rows_as_csv(release / "eurasec.sqlite", ROOT).items():
+        assert stored == expected, name
+
+
+@pytest.mark.parametrize(("per_statement", "batch_rows"), [(1, 5), (3, 7), (100, 1000)])
+def test_rows_bound_many_per_statement_and_batch_boundaries_lose_and_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_statement: int, batch_rows: int
+):
+    # Rows are bound many to a statement, with the rest of a batch one by one; each batch's text comes
+    # out as one string per distinct value. A synthetic package has every type, nulls and repeated
+    # quotes, and with these sizes every table ends in a part-filled statement and a part-filled batch.
+    from eurasec.build import sqlite as sqlite_module
+    from eurasec.synth import generate
+
+    package = tmp_path / "pkg"
+    generate(package, rows=2500)
+    monkeypatch.setattr(sqlite_module, "ROWS_PER_STATEMENT", per_statement)
+    monkeypatch.setattr(sqlite_module, "BATCH_ROWS", batch_rows)
+    folder = build_release(package / "datapackage.json", tmp_path / "out").folder
+    for name, (stored, expected) in sqlite_rows_as_csv(folder / "eurasec.sqlite", package).items():
+        assert len(stored) == len(expected) and stored == expected, name
+
+
+def test_a_low_limit_on_bound_values_gives_fewer_rows_per_statement():
+    from eurasec.build.sqlite import ROWS_PER_STATEMENT, _rows_per_statement
+
+    db = sqlite3.connect(":memory:")
+    assert _rows_per_statement(db, 8) == ROWS_PER_STATEMENT
+    db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 20)
+    assert _rows_per_statement(db, 8) == 2
+    assert _rows_per_statement(db, 30) == 1
+
+
+def test_sqlite_column_gives_the_values_sqlite_stores():
+    import datetime
+
+    import pyarrow as pa
+
+    from eurasec.build.sqlite import _sqlite_column
+
+    text = pa.array(["a", None, "a", "é’", None, "b"])
+    assert _sqlite_column(text) == ["a", None, "a", "é’", None, "b"]
+    enum = pa.array(["x", None, "y", "x"]).dictionary_encode()
+    assert _sqlite_column(enum) == ["x", None, "y", "x"]
+    assert _sqlite_column(pa.array([datetime.date(2024, 12, 1), None])) == ["2024-12-01", None]
+    assert _sqlite_column(pa.array([True, None, False])) == [1, None, 0]
+    assert _sqlite_column(pa.array([2**62, None, -1], pa.int64())) == [2**62, None, -1]
+    assert _sqlite_column(pa.array([], pa.string())) == []
+    repeated = _sqlite_column(pa.array(["same quote", "same quote"]))
+    assert repeated[0] is repeated[1], "a repeated value is one Python string"
+
+
 def test_sqlite_enforces_foreign_keys_checks_and_not_null(release: Path, tmp_path: Path):
     copy = tmp_path / "copy.sqlite"
     shutil.copy(release / "eurasec.sqlite", copy)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 METADATA_TABLE = "eurasec_metadata"
 BATCH_ROWS = 100_000
+ROWS_PER_STATEMENT = 100
 
 # Views that join ids to names. Each is a query, not metadata: the tables and columns it
 # names are checked by the tests that run it.
@@ -71,14 +73,25 @@ LEFT JOIN initiatives i ON i.id = al.initiative_id""",
 
 
 def _sqlite_column(column: pa.Array) -> list[object]:
-    """A column as the Python values SQLite stores: enums as text, dates as ISO 8601 text, booleans as 0/1."""
-    import pyarrow as pa
+    """A column as the Python values SQLite stores: enums as text, dates as ISO 8601 text, booleans as 0/1.
 
-    if pa.types.is_dictionary(column.type) or pa.types.is_date(column.type):
+    Text comes out as one Python string per distinct value, repeated by reference: a quote cited by twenty
+    rows is made, and encoded back to UTF-8 when bound, once instead of twenty times.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_date(column.type):
         column = column.cast(pa.string())
     elif pa.types.is_boolean(column.type):
         column = column.cast(pa.int64())
-    return column.to_pylist()
+    if not (pa.types.is_string(column.type) or pa.types.is_dictionary(column.type)):
+        return column.to_pylist()
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+    values = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)  # the last one stands for null
+    codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    return values[codes].tolist()
 
 
 PART_FILE = ".eurasec-part.sqlite"  # the second half, written beside the database and merged into it
@@ -110,15 +123,27 @@ def _open(path: Path, page_size: int) -> sqlite3.Connection:
     return db
 
 
+def _rows_per_statement(db: sqlite3.Connection, columns: int) -> int:
+    """Rows bound per INSERT: many, as each statement's execution costs Python more than SQLite; within
+    this SQLite's limit on bound values."""
+    return max(1, min(ROWS_PER_STATEMENT, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // columns))
+
+
 def _insert(db: sqlite3.Connection, table: pa.Table, resource: Resource) -> None:
     """Create a table and store its rows: Python's work, under the GIL."""
     db.execute(sqlite_table_ddl(resource))
-    cols = ", ".join(map(quote_identifier, resource.field_names))
-    marks = ", ".join("?" for _ in resource.fields)
-    insert = f"INSERT INTO {quote_identifier(resource.name)} ({cols}) VALUES ({marks})"
+    columns = len(resource.fields)
+    row = "(" + ", ".join("?" for _ in resource.fields) + ")"
+    per_statement = _rows_per_statement(db, columns)
+    into = f"INSERT INTO {quote_identifier(resource.name)} ({', '.join(map(quote_identifier, resource.field_names))})"
+    insert_one, insert_many = f"{into} VALUES {row}", f"{into} VALUES " + ", ".join([row] * per_statement)
     for batch in table.to_batches(max_chunksize=BATCH_ROWS):  # bounded memory
-        columns = (_sqlite_column(batch.column(n)) for n in resource.field_names)
-        db.executemany(insert, zip(*columns, strict=True))
+        columns_values = [_sqlite_column(batch.column(n)) for n in resource.field_names]
+        values = list(chain.from_iterable(zip(*columns_values, strict=True)))  # row after row, in C
+        width = per_statement * columns
+        whole = len(values) - len(values) % width
+        db.executemany(insert_many, (values[i : i + width] for i in range(0, whole, width)))
+        db.executemany(insert_one, (values[i : i + columns] for i in range(whole, len(values), columns)))
 
 
 def _indexes(resource: Resource) -> list[str]:
