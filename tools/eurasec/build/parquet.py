@@ -24,7 +24,7 @@ def export_parquet(release: ReleaseInput, folder: Path) -> None:
             release.tables[resource.name],
             folder / relative,
             compression="zstd",
-            compression_level=9,
+            compression_level=6,
             row_group_size=1 << 24,
             write_statistics=True,
             store_schema=True,
