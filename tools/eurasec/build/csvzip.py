@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
 from .context import ReleaseInput
 
+CHUNK = 1 << 20
+# ZipInfo's compression level: public as compress_level from Python 3.13, private before.
+LEVEL_ATTRIBUTE = "compress_level" if hasattr(zipfile.ZipInfo, "compress_level") else "_compresslevel"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the zip format's earliest date: no build time leaks into the bytes
 
 
@@ -31,5 +35,9 @@ def export_csv_zip(release: ReleaseInput, folder: Path) -> None:
             info = zipfile.ZipInfo(f"{release.name}/{relative}", date_time=FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, (release.package.root / relative).read_bytes(), compresslevel=1)
+            setattr(info, LEVEL_ATTRIBUTE, 1)  # what writestr(compresslevel=1) sets; open() takes no level
+            source = release.package.root / relative
+            info.file_size = source.stat().st_size  # decides, up front, whether the entry needs zip64
+            with open(source, "rb") as f, archive.open(info, "w") as entry:
+                shutil.copyfileobj(f, entry, CHUNK)  # streamed: a large table is not held in memory twice
     release.written[name] = folder / name
