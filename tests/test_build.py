@@ -500,6 +500,52 @@ def test_a_failure_midway_leaves_the_previous_release_intact(tmp_path: Path, mon
     assert sorted(p.name for p in out.iterdir()) == [NAME]  # no staged or retired folder left behind
 
 
+def test_a_database_that_fails_its_foreign_key_check_fails_the_build(tmp_path: Path, monkeypatch):
+    from eurasec.build.sqlite import verify_sqlite
+
+    out = tmp_path / "out"
+    previous = snapshot(build_release(DESCRIPTOR, out).folder)
+    orphan = tmp_path / "orphan"
+    orphan.mkdir()
+    shutil.copy(out / NAME / "eurasec.sqlite", orphan / "eurasec.sqlite")
+    with sqlite3.connect(orphan / "eurasec.sqlite") as db:  # foreign keys off, as in the bulk load
+        db.execute("UPDATE affiliations SET actor_id = 'nobody' WHERE rowid = 1")
+    with pytest.raises(RuntimeError, match="foreign-key check"):
+        verify_sqlite(orphan)
+
+    # The check runs in the build, on the staged file: a failure there leaves the previous release.
+    def break_then_verify(folder: Path) -> None:
+        with sqlite3.connect(folder / "eurasec.sqlite") as db:
+            db.execute("UPDATE affiliations SET actor_id = 'nobody' WHERE rowid = 1")
+        verify_sqlite(folder)
+
+    monkeypatch.setitem(release_module.VERIFIERS, "sqlite", break_then_verify)
+    with pytest.raises(RuntimeError, match="foreign-key check"):
+        build_release(DESCRIPTOR, out)
+    assert snapshot(out / NAME) == previous
+    assert sorted(p.name for p in out.iterdir()) == [NAME]
+
+
+def test_a_file_changed_after_it_was_hashed_is_hashed_again(tmp_path: Path):
+    import os
+
+    from eurasec.build.release import _Digests, write_checksums
+
+    (tmp_path / "a.txt").write_text("first", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("same size", encoding="utf-8")
+    digests = _Digests()
+    digests.take({"a.txt": tmp_path / "a.txt", "b.txt": tmp_path / "b.txt"})
+    (tmp_path / "a.txt").write_text("changed, and longer", encoding="utf-8")
+    stat = (tmp_path / "b.txt").stat()
+    (tmp_path / "b.txt").write_text("sane size", encoding="utf-8")
+    os.utime(tmp_path / "b.txt", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    (tmp_path / "c.txt").write_text("never registered", encoding="utf-8")
+    write_checksums(tmp_path, digests)
+    listed = dict(reversed(line.split("  ")) for line in (tmp_path / "SHA256SUMS").read_text().splitlines())
+    for name in ("a.txt", "b.txt", "c.txt"):
+        assert listed[name] == hashlib.sha256((tmp_path / name).read_bytes()).hexdigest(), name
+
+
 def test_invalid_data_builds_nothing(package_copy: Path, tmp_path: Path):
     edit_line("data/actors.csv", 2, ",person,", ",persn,")(package_copy)
     with pytest.raises(BuildError) as caught:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from .context import CHECKSUMS, ReleaseInput, sha256_file
 from .csvzip import export_csv_zip
 from .metadata import export_datasette_metadata, export_release_descriptor
 from .parquet import export_parquet
-from .sqlite import export_sqlite
+from .sqlite import export_sqlite, verify_sqlite
 
 Exporter = Callable[[ReleaseInput, Path], None]
 
@@ -28,6 +29,32 @@ EXPORTERS: list[tuple[str, Exporter]] = [
     ("datasette metadata", export_datasette_metadata),
     ("csv zip", export_csv_zip),
 ]
+
+# Checks of an exporter's finished files, by exporter: each runs while those files are hashed.
+VERIFIERS: dict[str, Callable[[Path], None]] = {"sqlite": verify_sqlite}
+
+
+class _Digests:
+    """The sha256 of each file an exporter has finished, taken in its lane as soon as it is registered."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._claimed: set[str] = set()
+        self.known: dict[str, tuple[int, int, str]] = {}  # release-relative path -> (bytes, mtime_ns, sha256)
+
+    def take(self, written: dict[str, Path]) -> None:
+        with self._lock:  # both lanes come here: each file is hashed once
+            mine = [(rel, path) for rel, path in list(written.items()) if rel not in self._claimed]
+            self._claimed.update(rel for rel, _ in mine)
+        for rel, path in mine:
+            stat = path.stat()
+            self.known[rel] = (stat.st_size, stat.st_mtime_ns, sha256_file(path))
+
+    def of(self, folder: Path, rel: str) -> str:
+        """A file's sha256: the one taken, if the file has not changed since; else taken now."""
+        stat = (folder / rel).stat()
+        size, mtime, digest = self.known.get(rel, (-1, -1, ""))
+        return digest if (size, mtime) == (stat.st_size, stat.st_mtime_ns) else sha256_file(folder / rel)
 
 
 class BuildError(Exception):
@@ -50,12 +77,11 @@ class BuildResult:
         return sum(self.files.values())
 
 
-def write_checksums(folder: Path) -> dict[str, int]:
+def write_checksums(folder: Path, digests: _Digests | None = None) -> dict[str, int]:
     """SHA256SUMS over every other file in the release, in sha256sum's own format; returns the sizes."""
+    digests = digests or _Digests()
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib lets go of the GIL on large blocks
-        digests = list(pool.map(lambda rel: sha256_file(folder / rel), files))
-    lines = [f"{digest}  {rel}\n" for digest, rel in zip(digests, files, strict=True)]
+    lines = [f"{digests.of(folder, rel)}  {rel}\n" for rel in files]
     (folder / CHECKSUMS).write_text("".join(lines), encoding="utf-8")
     return {rel: (folder / rel).stat().st_size for rel in [*files, CHECKSUMS]}
 
@@ -71,19 +97,30 @@ def _swap_into_place(staged: Path, final: Path) -> None:
         shutil.rmtree(retired)
 
 
-def _export_all(release: ReleaseInput, staged: Path, say: Callable[[str], None]) -> None:
-    """Every exporter, the first in a lane of its own (SQLite releases the GIL as it works)."""
+def _export_all(release: ReleaseInput, staged: Path, say: Callable[[str], None]) -> _Digests:
+    """Every exporter, the first in a lane of its own (SQLite releases the GIL as it works).
+
+    Each lane hashes the files an exporter has written, while that exporter's verifier reads them.
+    """
     (first_name, first), *rest = EXPORTERS
+    digests = _Digests()
 
     def lane(steps: list[tuple[str, Exporter]]) -> None:
         for name, export in steps:
             say(f"writing {name}")
             export(release, staged)
+            verify = VERIFIERS.get(name)
+            with ThreadPoolExecutor(max_workers=1) as checker:
+                checked = checker.submit(verify, staged) if verify else None
+                digests.take(release.written)  # hashlib lets go of the GIL on large blocks
+                if checked is not None:
+                    checked.result()
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(lane, [(first_name, first)]), pool.submit(lane, rest)]
         for future in futures:
             future.result()  # re-raises the first failure; the caller then removes the staged folder
+    return digests
 
 
 def build_release(
@@ -111,9 +148,9 @@ def build_release(
     staged = Path(tempfile.mkdtemp(prefix=f".{release.name}.partial-", dir=out))
     try:
         staged.chmod(0o755)  # mkdtemp makes it private; a release is for everyone to read
-        _export_all(release, staged, say)
+        digests = _export_all(release, staged, say)
         say("checksums")
-        sizes = write_checksums(staged)
+        sizes = write_checksums(staged, digests)
         _swap_into_place(staged, final)
     except BaseException:
         # Whatever stopped us (an error, Ctrl-C), the staged folder goes and the old release stays.
