@@ -259,6 +259,12 @@ def test_each_cited_passage_is_stored_once_numbered_in_order(release: Path):
     assert [(document, quote) for _, document, quote in rows] == sorted(cited_passages())
     assert [number for number, *_ in rows] == list(range(1, len(rows) + 1))
     assert len(rows) < sum(len(csv_rows(name)) for name in RESOURCES if name != "documents"), "quotes repeat"
+    db = connect(release)
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute("INSERT INTO passages (id, document_id, quote) SELECT 0, document_id, quote FROM passages LIMIT 1")
+    plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN SELECT id FROM passages WHERE document_id = 'x'"))
+    assert "USING COVERING INDEX" in plan or "USING INDEX" in plan, plan
+    db.close()  # the failed INSERT's transaction would lock the file for the tests after this one
 
 
 def test_a_word_in_the_quotes_finds_its_passages_and_the_rows_that_cite_them(release: Path):

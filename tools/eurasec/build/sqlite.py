@@ -147,8 +147,8 @@ def _insert(db: sqlite3.Connection, table: pa.Table, resource: Resource) -> None
 
 
 def _indexes(resource: Resource) -> list[str]:
-    if resource.name == PASSAGES:
-        return sqlite_passages_indexes(resource) + sqlite_index_ddl(resource)
+    if resource.name == PASSAGES:  # its unique (document, quote) index serves the key on document_id too
+        return sqlite_passages_indexes(resource)
     return sqlite_index_ddl(resource)
 
 
