@@ -200,6 +200,10 @@ def test_sqlite_column_gives_the_values_sqlite_stores():
     assert _sqlite_column(pa.array([True, None, False])) == [1, None, 0]
     assert _sqlite_column(pa.array([2**62, None, -1], pa.int64())) == [2**62, None, -1]
     assert _sqlite_column(pa.array([], pa.string())) == []
+    # 128 values: int8 codes reach 127, and null would need code 128 (one more than int8 holds).
+    words = [f"value {i}" for i in range(128)]
+    small_codes = pa.DictionaryArray.from_arrays(pa.array([None, *range(128), None], pa.int8()), pa.array(words))
+    assert _sqlite_column(small_codes) == [None, *words, None]
     repeated = _sqlite_column(pa.array(["same quote", "same quote"]))
     assert repeated[0] is repeated[1], "a repeated value is one Python string"
 

@@ -90,7 +90,7 @@ def _sqlite_column(column: pa.Array) -> list[object]:
         return column.to_pylist()
     encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
     values = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)  # the last one stands for null
-    codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    codes = encoded.indices.cast(pa.int64()).fill_null(len(encoded.dictionary)).to_numpy()  # int8 codes can overflow
     return values[codes].tolist()
 
 
