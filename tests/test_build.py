@@ -238,6 +238,25 @@ def test_every_foreign_key_has_an_index(release: Path):
             indexed.add(tuple(row[2] for row in db.execute(f'PRAGMA index_info("{index}")')))
         for fk in resource["schema"]["foreignKeys"]:
             assert tuple(fk["fields"]) in indexed, (name, fk["fields"])
+            # The look-up a join or a key check makes uses it, partial index (where the key is set) or not.
+            where = " AND ".join(f'"{c}" = ?' for c in fk["fields"])
+            plan = " ".join(
+                row[-1]
+                for row in db.execute(
+                    f'EXPLAIN QUERY PLAN SELECT rowid FROM "{name}" WHERE {where}', ["x"] * len(fk["fields"])
+                )
+            )
+            assert f"idx_{name}_" in plan, (name, fk["fields"], plan)
+
+
+def test_keys_that_may_be_empty_are_indexed_where_set_and_still_checked(release: Path):
+    db = connect(release)
+    partial = {n for _, n, _, _, is_partial in db.execute('PRAGMA index_list("aliases")') if is_partial}
+    assert partial == {"idx_aliases_actor_id", "idx_aliases_organization_id", "idx_aliases_initiative_id"}
+    (actor,) = db.execute("SELECT actor_id FROM aliases WHERE actor_id IS NOT NULL LIMIT 1").fetchone()
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        db.execute("DELETE FROM actors WHERE id = ?", (actor,))
+    db.close()
 
 
 def test_full_text_search_finds_names_quotes_and_texts(release: Path):
