@@ -530,6 +530,7 @@ def test_a_failure_midway_leaves_the_previous_release_intact(tmp_path: Path, mon
 
 
 def test_a_database_that_fails_its_foreign_key_check_fails_the_build(tmp_path: Path, monkeypatch):
+    from eurasec.build.context import ExportCheckError
     from eurasec.build.sqlite import verify_sqlite
 
     out = tmp_path / "out"
@@ -539,7 +540,7 @@ def test_a_database_that_fails_its_foreign_key_check_fails_the_build(tmp_path: P
     shutil.copy(out / NAME / "eurasec.sqlite", orphan / "eurasec.sqlite")
     with sqlite3.connect(orphan / "eurasec.sqlite") as db:  # foreign keys off, as in the bulk load
         db.execute("UPDATE affiliations SET actor_id = 'nobody' WHERE rowid = 1")
-    with pytest.raises(RuntimeError, match="foreign-key check"):
+    with pytest.raises(ExportCheckError, match="foreign-key check"):
         verify_sqlite(orphan)
 
     # The check runs in the build, on the staged file: a failure there leaves the previous release.
@@ -549,10 +550,16 @@ def test_a_database_that_fails_its_foreign_key_check_fails_the_build(tmp_path: P
         verify_sqlite(folder)
 
     monkeypatch.setitem(release_module.VERIFIERS, "sqlite", break_then_verify)
-    with pytest.raises(RuntimeError, match="foreign-key check"):
+    with pytest.raises(ExportCheckError, match="foreign-key check"):
         build_release(DESCRIPTOR, out)
     assert snapshot(out / NAME) == previous
     assert sorted(p.name for p in out.iterdir()) == [NAME]
+    # On the command line: what failed, that nothing changed, and whose fault it is; no traceback.
+    result = invoke("build", str(DESCRIPTOR), "--out", str(out), "--quiet")
+    assert result.exit_code == 1
+    assert "error: the build failed and nothing was changed: the database failed its foreign-key check" in result.output
+    assert "fault in eurasec" in result.output
+    assert snapshot(out / NAME) == previous
 
 
 def test_a_file_changed_after_it_was_hashed_is_hashed_again(tmp_path: Path):

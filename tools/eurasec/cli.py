@@ -189,6 +189,7 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
     1 invalid data or a failed build, 2 usage error or unreadable descriptor.
     """
     from .build import BuildError, build_release
+    from .build.context import ExportCheckError
     from .descriptor import DescriptorError
     from .render import render_text
     from .runtime import skip_pandas_probe
@@ -210,6 +211,10 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
         sys.exit(130)
     except OSError as exc:
         click.echo(f"error: the build failed and nothing was changed: {exc}", err=True)
+        sys.exit(1)
+    except ExportCheckError as exc:
+        click.echo(f"error: the build failed and nothing was changed: {exc}", err=True)
+        click.echo("This is a fault in eurasec, not in the data: please report it with this message.", err=True)
         sys.exit(1)
     rows = sum(result.rows.values())
     click.echo(

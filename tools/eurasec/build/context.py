@@ -20,6 +20,10 @@ DATASETTE_METADATA = "metadata.json"
 CHECKSUMS = "SHA256SUMS"
 
 
+class ExportCheckError(Exception):
+    """An artifact failed the check made of it once written: a fault in eurasec, not in the data."""
+
+
 @dataclass
 class ReleaseInput:
     package: Package

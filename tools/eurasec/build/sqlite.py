@@ -1,4 +1,5 @@
-"""One SQLite database: declared types, keys, CHECKs, foreign-key indexes, FTS5, named views, metadata."""
+"""One SQLite database: declared types, keys, CHECKs, foreign-key indexes, FTS5, the cited passages,
+named views, metadata."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ..schema import (
     sqlite_passages_indexes,
     sqlite_table_ddl,
 )
-from .context import SQLITE_FILE, ReleaseInput, build_versions
+from .context import SQLITE_FILE, ExportCheckError, ReleaseInput, build_versions
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -275,7 +276,7 @@ def verify_sqlite(folder: Path) -> None:
     finally:
         db.close()
     if problems:
-        raise RuntimeError(f"the database failed its foreign-key check: {problems[:5]}")
+        raise ExportCheckError(f"the database failed its foreign-key check: {problems[:5]}")
 
 
 def metadata_rows(release: ReleaseInput) -> dict[str, str]:
