@@ -582,6 +582,22 @@ def test_a_file_changed_after_it_was_hashed_is_hashed_again(tmp_path: Path):
         assert listed[name] == hashlib.sha256((tmp_path / name).read_bytes()).hexdigest(), name
 
 
+def test_a_full_disk_during_the_sqlite_export_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch):
+    out = tmp_path / "out"
+    previous = snapshot(build_release(DESCRIPTOR, out).folder)
+
+    def disk_full(release, folder):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    exporters = [(name, disk_full if name == "sqlite" else export) for name, export in release_module.EXPORTERS]
+    monkeypatch.setattr(release_module, "EXPORTERS", exporters)
+    result = invoke("build", str(DESCRIPTOR), "--out", str(out), "--quiet")
+    assert result.exit_code == 1
+    assert "error: the build failed and nothing was changed: database or disk is full" in result.output
+    assert snapshot(out / NAME) == previous
+    assert sorted(p.name for p in out.iterdir()) == [NAME]
+
+
 def test_invalid_data_builds_nothing(package_copy: Path, tmp_path: Path):
     edit_line("data/actors.csv", 2, ",person,", ",persn,")(package_copy)
     with pytest.raises(BuildError) as caught:

@@ -188,6 +188,8 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
     a failed or interrupted build leaves the previous release untouched. Exit status: 0 built,
     1 invalid data or a failed build, 2 usage error or unreadable descriptor.
     """
+    import sqlite3
+
     from .build import BuildError, build_release
     from .build.context import ExportCheckError
     from .descriptor import DescriptorError
@@ -209,7 +211,7 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was changed", err=True)
         sys.exit(130)
-    except OSError as exc:
+    except (OSError, sqlite3.Error) as exc:  # a full disk, an unwritable folder
         click.echo(f"error: the build failed and nothing was changed: {exc}", err=True)
         sys.exit(1)
     except ExportCheckError as exc:
