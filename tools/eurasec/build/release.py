@@ -110,11 +110,13 @@ def _export_all(release: ReleaseInput, staged: Path, say: Callable[[str], None])
             say(f"writing {name}")
             export(release, staged)
             verify = VERIFIERS.get(name)
-            with ThreadPoolExecutor(max_workers=1) as checker:
-                checked = checker.submit(verify, staged) if verify else None
-                digests.take(release.written)  # hashlib lets go of the GIL on large blocks
-                if checked is not None:
-                    checked.result()
+            if verify is None:
+                digests.take(release.written)
+                continue
+            with ThreadPoolExecutor(max_workers=1) as checker:  # hashlib lets go of the GIL on large blocks
+                checked = checker.submit(verify, staged)
+                digests.take(release.written)
+                checked.result()
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(lane, [(first_name, first)]), pool.submit(lane, rest)]
