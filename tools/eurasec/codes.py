@@ -283,6 +283,14 @@ _CODES = [
         "datapackage.json is not a valid data package descriptor.",
         "Correct the descriptor as the message says.",
     ),
+    Code(
+        "table-name-reserved",
+        E,
+        "descriptor",
+        "A resource is named like a table, index or view that the release's SQLite database makes of its own.",
+        "Rename the resource (its `name` in datapackage.json); reserved are passages, eurasec_metadata, the"
+        " views' names, and names that start with idx_ or sqlite_ or contain _fts.",
+    ),
     # eurasec itself.
     Code(
         "check-failed",

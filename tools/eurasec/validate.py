@@ -30,6 +30,7 @@ def own_checks() -> tuple[Check, ...]:
         from .checks.canonical import check_canonical
         from .checks.entities import check_aliases, check_unused
         from .checks.hygiene import check_hygiene
+        from .checks.names import check_names
         from .checks.numbering import check_numbering
         from .checks.provenance import check_quotes
         from .checks.seeds import check_seeds
@@ -46,6 +47,7 @@ def own_checks() -> tuple[Check, ...]:
             check_canonical,
             check_numbering,
             check_values,
+            check_names,
         )
     return OWN_CHECKS
 

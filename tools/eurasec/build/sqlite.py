@@ -73,6 +73,25 @@ LEFT JOIN initiatives i ON i.id = al.initiative_id""",
 }
 
 
+def reserved_name_reason(name: str) -> str | None:
+    """Why a table of this name would clash with what the database makes of its own, or None.
+
+    Tables, indexes and views share one namespace in SQLite: a resource named `passages`, or like
+    a view, an index (idx_...), a full-text index (..._fts...) or SQLite's own (sqlite_...), would
+    stop the build when the database is written.
+    """
+    if name in (PASSAGES, METADATA_TABLE):
+        return f"the database has a table {name!r} of its own"
+    if name in VIEWS:
+        return f"the database has a view {name!r}"
+    for part, what in (("idx_", "its indexes"), ("sqlite_", "SQLite's own tables")):
+        if name.lower().startswith(part):
+            return f"names that start with {part!r} are {what}"
+    if "_fts" in name.lower():
+        return "names with '_fts' in them are its full-text indexes"
+    return None
+
+
 def _sqlite_column(column: pa.Array) -> list[object]:
     """A column as the Python values SQLite stores: enums as text, dates as ISO 8601 text, booleans as 0/1.
 

@@ -1,0 +1,56 @@
+"""A resource may not take a name that the release's SQLite database keeps for its own tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eurasec.build import BuildError, build_release
+from eurasec.build.sqlite import VIEWS, reserved_name_reason
+from eurasec.validate import validate
+
+from .test_validate import invoke
+
+
+def rename(package: Path, old: str, new: str) -> int:
+    """Rename a resource (and the foreign keys that point at it); returns the line of its new name."""
+    path = package / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    for resource in descriptor["resources"]:
+        if resource["name"] == old:
+            resource["name"] = new
+        for fk in resource["schema"].get("foreignKeys", []):
+            if fk["reference"].get("resource") == old:
+                fk["reference"]["resource"] = new
+    text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+    path.write_text(text, encoding="utf-8")
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.strip() == f'"name": "{new}",')
+
+
+@pytest.mark.parametrize(
+    "name", ["passages", "eurasec_metadata", "initiative_roles", "idx_steps", "steps_fts", "sqlite_stat1"]
+)
+def test_a_resource_named_like_the_databases_own_tables_is_refused_at_its_line(package_copy: Path, name: str):
+    line = rename(package_copy, "steps", name)
+    found = [f for f in validate(package_copy / "datapackage.json").findings if f.code == "table-name-reserved"]
+    assert [(f.file, f.line) for f in found] == [("datapackage.json", line)]
+    assert repr(name) in found[0].message and "Rename the resource" in found[0].hint
+
+
+def test_the_command_says_so_and_the_build_writes_nothing(package_copy: Path, tmp_path: Path):
+    line = rename(package_copy, "steps", "passages")
+    result = invoke("validate", str(package_copy / "datapackage.json"))
+    assert result.exit_code == 1
+    assert f"datapackage.json:{line}: error table-name-reserved" in result.output
+    with pytest.raises(BuildError):
+        build_release(package_copy / "datapackage.json", tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_ordinary_names_pass_and_every_view_is_reserved():
+    for name in ["actors", "trends", "steps", "passage_notes", "fts", "index_terms", "documents"]:
+        assert reserved_name_reason(name) is None, name
+    for view in VIEWS:
+        assert reserved_name_reason(view) is not None, view
