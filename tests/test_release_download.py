@@ -17,6 +17,9 @@ from eurasec.release_files import ChecksumError, ReleaseError
 
 from .conftest import DESCRIPTOR
 
+# These servers speak plain http on 127.0.0.1; the warning that this draws is tested in test_security_release.py.
+pytestmark = pytest.mark.filterwarnings("ignore::eurasec.release_files.InsecureReleaseWarning")
+
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:

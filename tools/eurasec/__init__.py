@@ -18,6 +18,8 @@ __version__ = "1.0.0"
 
 __all__ = [
     "ChecksumError",
+    "InsecureReleaseWarning",
+    "MalformedReleaseError",
     "ReleaseError",
     "UnknownTableError",
     "__data_version__",
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 _LOADERS = {"connect", "describe", "load", "load_arrow", "tables", "UnknownTableError"}
-_ERRORS = {"ChecksumError", "ReleaseError"}
+_ERRORS = {"ChecksumError", "InsecureReleaseWarning", "MalformedReleaseError", "ReleaseError"}
 
 
 def __getattr__(name: str) -> Any:

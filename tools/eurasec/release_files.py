@@ -1,25 +1,62 @@
 """Where a release's files come from: the bundled copy, a local folder, or a URL (cached), always checked.
 
-Every file is checked against the release's SHA256SUMS before anyone reads it. Downloads land
-in a temporary file beside their cache entry and are moved into place only once their hash
-matches, so an interrupted or tampered download never leaves a file that later looks valid.
+Every file is checked against the release's SHA256SUMS before anyone reads it. A release is
+untrusted input: every name in its SHA256SUMS must be a plain relative path that stays inside
+the release (and, once downloaded, inside the cache). Downloads stream into a locked temporary
+file inside the cache, hashing as they go, within a deadline and a size cap; they are moved
+into place only once their hash matches, so an interrupted, slow, oversized or tampered
+download never leaves a file that later looks valid.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
+import math
 import os
+import re
+import socket
+import stat
 import sys
 import tempfile
+import threading
+import time
 import urllib.parse
 import urllib.request
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
+
+from .paths import UnsafePathError, resolve_inside, unsafe_relative_reason
+
+try:  # POSIX: a download holds a lock on its temporary file, so only abandoned ones are removed
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 CHECKSUMS = "SHA256SUMS"
 CACHE_ENV = "EURASEC_CACHE"
 BUNDLED = Path(__file__).resolve().parent / "_release"
+
+# Bounds on one downloaded file. The environment variables override the constants (tests lower them).
+TIMEOUT_ENV = "EURASEC_DOWNLOAD_TIMEOUT"
+MAX_BYTES_ENV = "EURASEC_MAX_DOWNLOAD_BYTES"
+DOWNLOAD_TIMEOUT = 300.0  # seconds for one whole file, from connecting to the last byte
+MAX_DOWNLOAD_BYTES = 4 * 1024**3  # for a file whose size the release does not declare
+CHECKSUMS_MAX_BYTES = 16 * 1024**2  # SHA256SUMS is a list of names: never large
+CHUNK_BYTES = 64 * 1024
+# A download's temporary is '.<name>.<random>.part'. Where there are locks (POSIX) it is created
+# as '….new', locked, and only then renamed '….part': a .part nobody locks is abandoned. A '.new'
+# is left alone for this long (a kill between creating and renaming it is all that leaves one).
+PART_SUFFIX = ".part"
+NEW_SUFFIX = ".new"
+PART_GRACE_SECONDS = 10.0
+WEB_SCHEMES = ("http", "https")
+DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 class ReleaseError(Exception):
@@ -28,6 +65,14 @@ class ReleaseError(Exception):
 
 class ChecksumError(ReleaseError):
     """A file's sha256 differs from the release's SHA256SUMS."""
+
+
+class MalformedReleaseError(ReleaseError):
+    """A release's own files say something a release cannot: an unsafe name, a broken descriptor or table."""
+
+
+class InsecureReleaseWarning(UserWarning):
+    """A release is fetched over plain http: its files and their checksums can be changed in transit."""
 
 
 def cache_root() -> Path:
@@ -43,22 +88,262 @@ def cache_root() -> Path:
     return base / "eurasec"
 
 
+def download_timeout() -> float:
+    """Seconds allowed for downloading one file: EURASEC_DOWNLOAD_TIMEOUT, else DOWNLOAD_TIMEOUT."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return DOWNLOAD_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ReleaseError(f"{TIMEOUT_ENV} must be a positive number of seconds, not {text!r}")
+    return seconds
+
+
+def max_download_bytes() -> int:
+    """The most bytes one downloaded file may have: EURASEC_MAX_DOWNLOAD_BYTES, else MAX_DOWNLOAD_BYTES."""
+    text = os.environ.get(MAX_BYTES_ENV, "").strip()
+    if not text:
+        return MAX_DOWNLOAD_BYTES
+    if not text.isdigit() or int(text) <= 0:
+        raise ReleaseError(f"{MAX_BYTES_ENV} must be a positive whole number of bytes, not {text!r}")
+    return int(text)
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def release_name_reason(name: object) -> str | None:
+    """Why a name from a release cannot be one of its files; None if it can.
+
+    A plain relative POSIX path inside the release (paths.unsafe_relative_reason), and no hidden
+    component: names starting with '.' are the cache's own temporaries.
+    """
+    reason = unsafe_relative_reason(name)
+    if reason is None and any(part.startswith(".") for part in str(name).split("/")):
+        reason = "has a hidden component (starting with '.')"
+    return reason
+
+
 def parse_checksums(text: str, origin: str) -> dict[str, str]:
-    sums = {}
+    """SHA256SUMS as {name: sha256}; the whole release is refused at its first unusable line."""
+    sums: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), 1):
         digest, sep, name = line.partition("  ")
-        if not sep or len(digest) != 64 or not name:
-            raise ReleaseError(f"{origin}: line {number} of {CHECKSUMS} is not '<sha256>  <file>'")
-        sums[name] = digest
+        where = f"{origin}: line {number} of {CHECKSUMS} ({line[:200]!r})"
+        if not sep or not DIGEST.fullmatch(digest) or not name:
+            raise MalformedReleaseError(f"{where} is not '<sha256>  <file>'")
+        reason = release_name_reason(name)
+        if reason:
+            raise MalformedReleaseError(f"{where} names a file that {reason}: refusing the whole release")
+        if name in sums:
+            raise MalformedReleaseError(f"{where} lists {name!r} a second time")
+        sums[name] = digest.lower()
     return sums
 
 
-def _is_url(location: str) -> bool:
-    return urllib.parse.urlparse(location).scheme in ("http", "https", "file")
+def _open_regular(path: Path) -> IO[bytes]:
+    """Open a plain file for reading: never through a symlink, never a FIFO or device that would block."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ReleaseError(f"{path} is not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a regular file, read in blocks."""
+    with _open_regular(path) as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+class _Deadline:
+    """Shuts down a download's sockets when its time is up: a server that drips a byte at a time,
+    in the headers or the body, cannot keep a socket timeout from firing, but cannot outlast this."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def connection_class(self, base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+        deadline = self
+
+        class Watched(base):  # type: ignore[valid-type, misc]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                create = getattr(self, "_create_connection", None)
+                if create is not None:  # watch the raw socket too, so a slow TLS handshake is bounded
+
+                    def create_watched(*a: Any, **k: Any) -> socket.socket:
+                        sock = create(*a, **k)
+                        deadline.watch(sock)
+                        return sock
+
+                    self._create_connection = create_watched
+
+            def connect(self) -> None:
+                super().connect()
+                deadline.watch(self.sock)
+
+        return Watched
+
+
+def _shut(sock: socket.socket) -> None:
+    # socket.socket's own shutdown, even for an SSLSocket: it wakes the reader without touching TLS state
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+        return super().do_open(self._deadline.connection_class(http_class), req, **kwargs)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+        return super().do_open(self._deadline.connection_class(http_class), req, **kwargs)
+
+
+class _RedirectHandler(urllib.request.HTTPRedirectHandler):
+    """Redirects stay on http(s), and never step down from https to plain http."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        old = urllib.parse.urlsplit(req.full_url).scheme.lower()
+        new = urllib.parse.urlsplit(newurl).scheme.lower()
+        if new not in WEB_SCHEMES or (old == "https" and new == "http"):
+            fp.close()
+            raise ReleaseError(
+                f"cannot download {req.full_url}: it redirects to {newurl}, "
+                "and a release is only followed from http(s) to https or from http to http"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
+    """urllib without file:, ftp: or data: handlers: a release is only ever fetched over http(s)."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.UnknownHandler(),
+        _WatchedHTTPHandler(deadline),
+        _WatchedHTTPSHandler(deadline),
+        urllib.request.HTTPDefaultErrorHandler(),
+        _RedirectHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+_NETWORK_ERRORS = (OSError, ValueError, http.client.HTTPException)
+
+
+def _new_temporary(target: Path) -> tuple[IO[bytes], Path]:
+    """An open temporary file beside target, locked (where locks exist) before it carries the .part name."""
+    prefix = f".{target.name}."
+    if fcntl is None:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=PART_SUFFIX)
+        return os.fdopen(fd, "wb"), Path(name)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=NEW_SUFFIX)
+    f = os.fdopen(fd, "wb")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # released by the kernel even on kill -9
+        part = Path(name[: -len(NEW_SUFFIX)] + PART_SUFFIX)
+        os.rename(name, part)
+    except BaseException:
+        f.close()
+        Path(name).unlink(missing_ok=True)
+        raise
+    return f, part
+
+
+def _move_into_place(temporary: IO[bytes], temporary_path: Path, target: Path) -> None:
+    """Rename a finished temporary onto target; where locks exist, before letting go of its lock."""
+    temporary.flush()
+    if fcntl is None:  # Windows cannot rename an open file
+        temporary.close()
+    os.replace(temporary_path, target)
+    temporary.close()
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporaries of downloads that died (kill -9, power loss) from a cache folder.
+
+    On POSIX a .part is abandoned when no process holds its lock; without locks (Windows), when it
+    is older than the download deadline. Returns what was removed; never raises.
+    """
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    now = time.time()
+    try:
+        oldest_live = download_timeout() + PART_GRACE_SECONDS
+    except ReleaseError:
+        oldest_live = DOWNLOAD_TIMEOUT + PART_GRACE_SECONDS
+    for dirpath, _, filenames in os.walk(folder):  # never follows a symlinked folder
+        for filename in filenames:
+            # only hidden names: a release's own files never have one (release_name_reason)
+            if not filename.startswith(".") or not filename.endswith((PART_SUFFIX, NEW_SUFFIX)):
+                continue
+            path = Path(dirpath, filename)
+            with contextlib.suppress(OSError):
+                info = os.lstat(path)
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                age = now - info.st_mtime
+                if fcntl is None or filename.endswith(NEW_SUFFIX):
+                    if age > (oldest_live if fcntl is None else PART_GRACE_SECONDS):
+                        path.unlink()
+                        removed.append(path)
+                    continue
+                with _open_regular(path) as f:
+                    try:
+                        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # a live download
+                    path.unlink()
+                    removed.append(path)
+    return removed
 
 
 @dataclass
@@ -70,86 +355,198 @@ class Release:
 
     @property
     def is_remote(self) -> bool:
-        return _is_url(self.location)
+        match = SCHEME.match(self.location)
+        return bool(match) and match.group(1).lower() in WEB_SCHEMES
 
     @property
     def cache_folder(self) -> Path:
         return cache_root() / sha256_bytes(self.location.rstrip("/").encode())[:16]
 
-    def _fetch(self, name: str) -> bytes:
-        url = self.location.rstrip("/") + "/" + urllib.parse.quote(name)
-        try:
-            with urllib.request.urlopen(url, timeout=60) as response:
-                return response.read()
-        except (OSError, ValueError, http.client.HTTPException) as exc:
-            # an interrupted transfer (IncompleteRead) lands here too: nothing has been written
-            raise ReleaseError(f"cannot download {url}: {exc!r}") from None
+    def url(self, name: str) -> str:
+        return self.location.rstrip("/") + "/" + urllib.parse.quote(name, safe="/")
+
+    def _download(self, name: str, write: Callable[[bytes], object], limit: int, limit_source: str) -> str:
+        """Stream one file to write() within the deadline and the size limit; returns its sha256."""
+        url = self.url(name)
+        seconds = download_timeout()
+        digest = hashlib.sha256()
+        received = 0
+        with _Deadline(seconds) as deadline:
+
+            def failed(exc: BaseException | None, problem: str = "") -> ReleaseError:
+                if deadline.expired:
+                    problem = f"it took longer than the {seconds:g} s allowed for one file ({TIMEOUT_ENV})"
+                elif not problem:
+                    problem = str(exc) or type(exc).__name__
+                return ReleaseError(f"cannot download {url}: {problem}; nothing was cached")
+
+            try:
+                response = _opener(deadline).open(url, timeout=seconds)
+            except ReleaseError:
+                raise
+            except _NETWORK_ERRORS as exc:
+                raise failed(exc) from None
+            with response:
+                length = _content_length(response.headers)
+                too_big = f"it is larger than the {limit} bytes allowed ({limit_source})"
+                if length is not None and length > limit:
+                    raise failed(None, f"the server announces {length} bytes; {too_big}")
+                while True:
+                    try:
+                        chunk = response.read1(CHUNK_BYTES)
+                    except _NETWORK_ERRORS as exc:
+                        raise failed(exc) from None
+                    if deadline.expired:
+                        raise failed(None)
+                    if not chunk:
+                        break
+                    received += len(chunk)
+                    if received > limit:
+                        raise failed(None, too_big)
+                    digest.update(chunk)
+                    write(chunk)
+        if length is not None and received != length:
+            raise failed(None, f"the connection closed after {received} of {length} bytes")
+        return digest.hexdigest()
+
+    @staticmethod
+    def _limit(declared: int | None, what: str = "the size the release declares for it") -> tuple[int, str]:
+        cap = max_download_bytes()
+        if declared is not None and declared < cap:
+            return declared, what
+        return cap, MAX_BYTES_ENV
 
     def _remote_checksums(self) -> str:
         """SHA256SUMS from the server; when it cannot be reached, the copy cached with the files it vouches for."""
         cached = self.cache_folder / CHECKSUMS
+        data = bytearray()
+        limit, source = self._limit(CHECKSUMS_MAX_BYTES, f"the most a {CHECKSUMS} may have")
+        download_timeout()  # a bad setting is an error even when the cached copy would do
         try:
-            data = self._fetch(CHECKSUMS)
+            self._download(CHECKSUMS, data.extend, limit, source)
         except ReleaseError:
-            if cached.is_file():
-                return cached.read_text(encoding="utf-8")
+            with contextlib.suppress(OSError, ReleaseError), _open_regular(cached) as f:
+                return _decode(f.read(CHECKSUMS_MAX_BYTES + 1)[:CHECKSUMS_MAX_BYTES], str(cached))
             raise
-        _atomic_write(cached, data)
-        return data.decode("utf-8", errors="replace")
+        text = _decode(bytes(data), self.url(CHECKSUMS))
+        parse_checksums(text, self.location)  # a malformed list is refused before it is cached
+        self._write_cache(cached, bytes(data))
+        return text
 
     def checksums(self) -> dict[str, str]:
         if self._sums is None:
             if self.is_remote:
+                remove_stale_temporaries(self.cache_folder)
                 text = self._remote_checksums()
             else:
-                path = Path(self.location) / CHECKSUMS
-                try:
-                    text = path.read_text(encoding="utf-8")
-                except OSError as exc:
-                    raise ReleaseError(
-                        f"{path} cannot be read ({exc.strerror or exc}): not a eurasec release"
-                    ) from None
+                text = self._local_checksums()
             self._sums = parse_checksums(text, self.location)
         return self._sums
 
-    def path(self, name: str) -> Path:
+    def _local_checksums(self) -> str:
+        root = Path(self.location)
+        try:
+            path = resolve_inside(root, CHECKSUMS, allow_symlinks=False)
+            with _open_regular(path) as f:
+                data = f.read(CHECKSUMS_MAX_BYTES + 1)
+        except UnsafePathError as exc:
+            raise MalformedReleaseError(f"{root}: {exc}") from None
+        except (OSError, ReleaseError) as exc:
+            problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise ReleaseError(f"{root / CHECKSUMS} cannot be read ({problem}): not a eurasec release") from None
+        if len(data) > CHECKSUMS_MAX_BYTES:
+            raise MalformedReleaseError(f"{path} is larger than {CHECKSUMS_MAX_BYTES} bytes")
+        return _decode(data, str(path))
+
+    def path(self, name: str, *, max_bytes: int | None = None) -> Path:
+        """A verified local copy of one file of the release; max_bytes bounds its download."""
+        reason = release_name_reason(name)
+        if reason:  # checked again here: a caller's name, or one from the descriptor, is no safer
+            raise MalformedReleaseError(f"{name!r} cannot be a file of a release: it {reason}")
         expected = self.checksums().get(name)
         if expected is None:
             raise ReleaseError(f"{name} is not listed in {CHECKSUMS} of {self.location}")
         if not self.is_remote:
-            local = Path(self.location) / name
-            try:
-                actual = sha256_bytes(local.read_bytes())
-            except OSError as exc:
-                raise ReleaseError(f"{local} cannot be read: {exc.strerror or exc}") from None
-            if actual != expected:
-                raise ChecksumError(f"{local} has sha256 {actual}, but {CHECKSUMS} says {expected}")
-            return local
-        cached = self.cache_folder / name
-        if cached.is_file() and sha256_bytes(cached.read_bytes()) == expected:
-            return cached
-        data = self._fetch(name)
-        actual = sha256_bytes(data)
+            return self._local_file(name, expected)
+        return self._cached_file(name, expected, max_bytes)
+
+    def _local_file(self, name: str, expected: str) -> Path:
+        try:
+            local = resolve_inside(Path(self.location), name, allow_symlinks=False)
+        except UnsafePathError as exc:
+            raise MalformedReleaseError(f"{self.location}: {exc}") from None
+        try:
+            actual = sha256_file(local)
+        except OSError as exc:
+            raise ReleaseError(f"{Path(self.location) / name} cannot be read: {exc.strerror or exc}") from None
         if actual != expected:
-            raise ChecksumError(
-                f"{name} downloaded from {self.location} has sha256 {actual}, "
-                f"but {CHECKSUMS} says {expected}; nothing was cached"
-            )
-        _atomic_write(cached, data)
+            raise ChecksumError(f"{local} has sha256 {actual}, but {CHECKSUMS} says {expected}")
+        return local
+
+    def _cached_file(self, name: str, expected: str, max_bytes: int | None) -> Path:
+        try:
+            cached = resolve_inside(self.cache_folder, name, allow_symlinks=False)
+        except UnsafePathError as exc:
+            raise ReleaseError(
+                f"the cache entry of {name} is not a plain file ({exc}); remove {self.cache_folder}"
+            ) from None
+        with contextlib.suppress(OSError, ReleaseError):
+            if sha256_file(cached) == expected:
+                return cached
+        limit, source = self._limit(max_bytes)
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            temporary, temporary_path = _new_temporary(cached)
+        except OSError as exc:
+            raise ReleaseError(f"cannot write to the cache {self.cache_folder}: {exc}") from None
+        try:
+            with temporary:
+                actual = self._download(name, temporary.write, limit, source)
+                if actual != expected:
+                    raise ChecksumError(
+                        f"{name} downloaded from {self.location} has sha256 {actual}, "
+                        f"but {CHECKSUMS} says {expected}; nothing was cached"
+                    )
+                _move_into_place(temporary, temporary_path, cached)
+        except OSError as exc:
+            temporary_path.unlink(missing_ok=True)
+            raise ReleaseError(f"cannot write {cached}: {exc}") from None
+        except BaseException:
+            temporary_path.unlink(missing_ok=True)
+            raise
         return cached
 
+    def _write_cache(self, path: Path, data: bytes) -> None:
+        """Write beside the target, then rename: the cache holds a whole file or nothing."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary, temporary_path = _new_temporary(path)
+        except OSError as exc:
+            raise ReleaseError(f"cannot write to the cache {self.cache_folder}: {exc}") from None
+        try:
+            with temporary:
+                temporary.write(data)
+                _move_into_place(temporary, temporary_path, path)
+        except BaseException as exc:
+            temporary_path.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise ReleaseError(f"cannot write {path}: {exc}") from None
+            raise
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write beside the target, then rename: the cache holds a whole file or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+
+def _content_length(headers: Any) -> int | None:
+    # as http.client: no length for a chunked body, nor one it cannot parse (the size cap still holds)
+    header = headers.get("Content-Length")
+    if header is None or "chunked" in headers.get("Transfer-Encoding", "").lower() or not header.strip().isdigit():
+        return None
+    return int(header)
+
+
+def _decode(data: bytes, origin: str) -> str:
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedReleaseError(f"{origin} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def bundled_release() -> Release:
@@ -161,7 +558,54 @@ def bundled_release() -> Release:
     return Release(str(BUNDLED))
 
 
+def _file_url_folder(location: str) -> str:
+    """The local folder a file:// URL names (only this machine's: file:///path or file://localhost/path)."""
+    parts = urllib.parse.urlsplit(location)
+    if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+        raise ReleaseError(f"release {location!r}: a file:// URL must name a folder on this machine (file:///path)")
+    return urllib.request.url2pathname(parts.path)
+
+
 def resolve(release: str | os.PathLike[str] | None) -> Release:
+    """The Release that a loader's `release=` argument names; refuses what cannot name one.
+
+    None is the bundled release; a str or os.PathLike is a local folder, an http(s):// URL, or a
+    file:// URL (read as the local folder it names: no download, no cache). Plain http:// works
+    but warns (InsecureReleaseWarning).
+    """
     if release is None:
         return bundled_release()
-    return Release(os.fspath(release))
+    if not isinstance(release, str | os.PathLike):
+        raise ReleaseError(
+            f"release must be a folder path, an http(s):// or file:// URL, or None; not a {type(release).__name__}"
+        )
+    location = os.fspath(release)
+    if not isinstance(location, str):
+        raise ReleaseError(f"release must be a text path, not {type(location).__name__}")
+    if not location.strip():
+        raise ReleaseError(
+            "release is empty: pass a release folder or URL, or leave it out for the bundled release "
+            "(an empty path would read the current directory)"
+        )
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in location):
+        raise ReleaseError(f"release {location!r} contains a control character")
+    scheme = SCHEME.match(location)
+    if scheme is None:
+        return Release(location)
+    kind = scheme.group(1).lower()
+    if kind == "file":
+        return Release(_file_url_folder(location))
+    if kind not in WEB_SCHEMES:
+        raise ReleaseError(f"release {location!r}: a release URL is https:// (or http://, or file:// for a folder)")
+    parts = urllib.parse.urlsplit(location)
+    if not parts.hostname or parts.query or parts.fragment:
+        raise ReleaseError(f"release {location!r}: a release URL names a folder on a host, without ?query or #fragment")
+    if kind == "http":
+        warnings.warn(
+            InsecureReleaseWarning(
+                f"release {location} is fetched over plain http: anyone on the connection can change its files "
+                f"and its {CHECKSUMS} alike, and the checksums cannot tell. Use an https:// URL."
+            ),
+            stacklevel=3,
+        )
+    return Release(location)
