@@ -54,3 +54,41 @@ def test_ordinary_names_pass_and_every_view_is_reserved():
         assert reserved_name_reason(name) is None, name
     for view in VIEWS:
         assert reserved_name_reason(view) is not None, view
+
+
+def test_key_lines_tell_a_resource_s_name_from_its_fields_and_values():
+    from eurasec.checks.names import key_lines
+
+    text = (
+        '{\n  "title": "a \\"name\\": here, {[",\n  "name": "pkg",\n  "resources": [\n'
+        '    {"schema": {"fields": [{"name": "kind"}]},\n     "name": "kind"},\n'
+        '    {\n      "name": "other"\n    }\n  ],\n  "version": "1"\n}\n'
+    )
+    assert json.loads(text)["resources"][1]["name"] == "other"
+    lines = key_lines(text)
+    assert lines[("name",)] == 3
+    assert lines[("resources", 0, "schema", "fields", 0, "name")] == 5
+    assert lines[("resources", 0, "name")] == 6
+    assert lines[("resources", 1, "name")] == 8
+    assert lines[("version",)] == 11
+
+
+def test_an_unsafe_name_in_a_one_line_descriptor_is_found_on_that_line(package_copy: Path):
+    path = package_copy / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    descriptor["resources"][3]["name"] = "../escaped"
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    found = [f for f in validate(path).findings if f.code == "name-unsafe"]
+    assert [(f.file, f.line) for f in found] == [("datapackage.json", 1)]
+    assert "'../escaped'" in found[0].message
+
+
+def test_the_real_names_are_safe():
+    from eurasec.build.context import release_folder_name, unsafe_names
+    from eurasec.descriptor import load_package
+
+    from .conftest import DESCRIPTOR
+
+    package = load_package(DESCRIPTOR)
+    assert unsafe_names(package) == []
+    assert release_folder_name(package) == f"eurasec-{package.version}"

@@ -2,30 +2,71 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import zipfile
 from pathlib import Path
 
+from ..descriptor import DESCRIPTOR_NAME, Package
+from ..paths import UnsafePathError, inside_reason, resolve_inside
 from .context import ReleaseInput
 
 CHUNK = 1 << 20
 # ZipInfo's compression level: public as compress_level from Python 3.13, private before.
 LEVEL_ATTRIBUTE = "compress_level" if hasattr(zipfile.ZipInfo, "compress_level") else "_compresslevel"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the zip format's earliest date: no build time leaks into the bytes
+SEEDS_DIR = "seeds"
 
 
 def csv_zip_name(release: ReleaseInput) -> str:
     return f"{release.name}-csv.zip"
 
 
+def seed_files(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """The seeds the zip takes (package-relative), and what in seeds/ would lead outside the package, with why.
+
+    A symlink is followed only while it stays inside the package (resolved): seeds/ itself, or a
+    file in it, that leads anywhere else is refused, never read. Folders and special files in
+    seeds/ are not taken.
+    """
+    if not os.path.lexists(root / SEEDS_DIR):
+        return [], []
+    if reason := inside_reason(root, SEEDS_DIR):
+        return [], [(SEEDS_DIR, reason)]
+    folder = resolve_inside(root, SEEDS_DIR)
+    if not folder.is_dir():
+        return [], []
+    files, problems = [], []
+    for entry in sorted(os.listdir(folder)):
+        relative = f"{SEEDS_DIR}/{entry}"
+        if reason := inside_reason(root, relative):
+            problems.append((relative, reason))
+        elif resolve_inside(root, relative).is_file():
+            files.append(relative)
+    return files, problems
+
+
 def package_files(release: ReleaseInput) -> list[str]:
-    """Package-relative paths of the descriptor, every table and every seed (with the seeds' licence note)."""
+    """Package-relative paths of the descriptor, every table and every seed; raises UnsafePathError
+    if any of them leads outside the package."""
     package = release.package
-    files = ["datapackage.json", *(r.path for r in package.resources)]
-    seeds = package.root / "seeds"
-    if seeds.is_dir():
-        files += [f"seeds/{p.name}" for p in seeds.iterdir() if p.is_file() and not p.is_symlink()]
+    seeds, problems = seed_files(package.root)
+    if problems:
+        raise UnsafePathError("; ".join(f"{relative}: {reason}" for relative, reason in problems))
+    files = [DESCRIPTOR_NAME, *(r.path for r in package.resources), *seeds]
+    for relative in files:
+        _source(package, relative)  # refuse before the zip is begun
     return sorted(set(files))
+
+
+def _source(package: Package, relative: str) -> Path:
+    """The real file behind a package-relative path, which must be inside the package; raises UnsafePathError."""
+    if relative == DESCRIPTOR_NAME:
+        return package.path  # the descriptor that was validated, whatever its own file name
+    source = resolve_inside(package.root, relative)
+    if not source.is_file():  # a folder or a FIFO would fail or hang the zip
+        raise UnsafePathError(f"{relative!r} is not a regular file")
+    return source
 
 
 def export_csv_zip(release: ReleaseInput, folder: Path) -> None:
@@ -36,7 +77,7 @@ def export_csv_zip(release: ReleaseInput, folder: Path) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             setattr(info, LEVEL_ATTRIBUTE, 1)  # what writestr(compresslevel=1) sets; open() takes no level
-            source = release.package.root / relative
+            source = _source(release.package, relative)  # resolved again right before it is read
             info.file_size = source.stat().st_size  # decides, up front, whether the entry needs zip64
             with open(source, "rb") as f, archive.open(info, "w") as entry:
                 shutil.copyfileobj(f, entry, CHUNK)  # streamed: a large table is not held in memory twice

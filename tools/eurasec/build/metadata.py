@@ -10,7 +10,7 @@ from typing import Any
 from ..schema import passages_resource
 from .context import DATASETTE_METADATA, RELEASE_DESCRIPTOR, SQLITE_FILE, ReleaseInput, build_versions, sha256_file
 from .parquet import parquet_path
-from .sqlite import VIEWS
+from .sqlite import applicable_views
 
 
 def _dump(data: Any) -> str:
@@ -49,7 +49,7 @@ def datasette_metadata(release: ReleaseInput) -> dict[str, Any]:
             "description": resource.description,
             "columns": {f.name: f.description for f in resource.fields},
         }
-    for name, (description, _) in VIEWS.items():
+    for name, (description, _) in applicable_views(release.package.resources).items():
         tables[name] = {"description": description}
     database = Path(SQLITE_FILE).stem
     return {

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..paths import UnsafePathError, unsafe_name_reason
 from .context import ReleaseInput
 
 PARQUET_DIR = "parquet"
 
 
 def parquet_path(resource_name: str) -> str:
+    """The release-relative path of a resource's Parquet file; raises UnsafePathError for a name that is no slug."""
+    if reason := unsafe_name_reason(resource_name):
+        raise UnsafePathError(f"the resource name {resource_name!r} {reason}")
     return f"{PARQUET_DIR}/{resource_name}.parquet"
 
 

@@ -1,19 +1,33 @@
-"""Build a release folder: validate, export every artifact into a temporary folder, checksum, move into place."""
+"""Build a release folder: validate, export every artifact into a temporary folder, checksum, move into place.
+
+Everything the build makes, renames or removes is a plain name in the output folder, taken relative
+to that folder's descriptor while the folder's build lock is held; the swap is one renameat2.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
+import os
+import re
 import shutil
+import signal
+import stat
+import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..descriptor import DESCRIPTOR_NAME
 from ..findings import Report
-from .context import CHECKSUMS, ReleaseInput, sha256_file
-from .csvzip import export_csv_zip
+from ..paths import UnsafePathError, unsafe_relative_reason
+from .context import CHECKSUMS, ExportCheckError, ReleaseInput, release_folder_name, sha256_file
+from .csvzip import export_csv_zip, package_files
 from .metadata import export_datasette_metadata, export_release_descriptor
 from .parquet import export_parquet
 from .sqlite import export_sqlite, verify_sqlite
@@ -29,6 +43,13 @@ EXPORTERS: list[tuple[str, Exporter]] = [
     ("datasette metadata", export_datasette_metadata),
     ("csv zip", export_csv_zip),
 ]
+
+# Builds into one output folder take turns, each holding an flock on this file (see _locked).
+LOCK_FILE = ".eurasec-build.lock"
+# renameat2's flags (linux/fs.h): fail if the target exists; swap two existing names in one step.
+RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+# What stops a build from outside, deferred while the release is swapped into place.
+DEFERRED = (signal.SIGINT, signal.SIGTERM)
 
 # Checks of an exporter's finished files, by exporter: each runs while those files are hashed.
 VERIFIERS: dict[str, Callable[[Path], None]] = {"sqlite": verify_sqlite}
@@ -86,15 +107,185 @@ def write_checksums(folder: Path, digests: _Digests | None = None) -> dict[str, 
     return {rel: (folder / rel).stat().st_size for rel in [*files, CHECKSUMS]}
 
 
-def _swap_into_place(staged: Path, final: Path) -> None:
-    """Replace final with staged; the old release is removed only once the new one is in place."""
-    retired = None
-    if final.exists():
-        retired = final.with_name(f".{final.name}.retired-{staged.name.rsplit('-', 1)[-1]}")
-        final.rename(retired)
-    staged.rename(final)
-    if retired is not None:
-        shutil.rmtree(retired)
+class SwapError(OSError):
+    """The new release could not be put in place; the message says where the releases are."""
+
+
+class BuildInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the build; `state` says truthfully where it left the release."""
+
+    def __init__(self, state: str, installed: bool) -> None:
+        super().__init__(state)
+        self.state, self.installed = state, installed
+
+
+def _load_renameat2() -> Callable[..., int] | None:
+    """libc's renameat2 (Linux, glibc 2.28 or later), or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+RENAMEAT2 = _load_renameat2()
+
+
+def _renameat2(folder_fd: int, source: str, target: str, flags: int) -> bool:
+    """One renameat2 within a folder; False where the system or the file system cannot (then nothing moved)."""
+    if RENAMEAT2 is None:
+        return False
+    if RENAMEAT2(folder_fd, os.fsencode(source), folder_fd, os.fsencode(target), flags) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):  # an old kernel, or a file system without the flag
+        return False
+    raise OSError(error, os.strerror(error), target)
+
+
+def _in_out(name: str) -> str:
+    """A name the build makes, renames or removes in the output folder: one plain component, so that
+    (taken relative to the folder's descriptor, never following a link at it) it stays in that folder."""
+    if "/" in name or unsafe_relative_reason(name):
+        raise UnsafePathError(f"{name!r} is not a plain name in the output folder")
+    return name
+
+
+def _existing_release(folder_fd: int, name: str) -> bool:
+    """Whether the output folder has a release of this name; refuses a symlink or a file in its place."""
+    try:
+        mode = os.stat(_in_out(name), dir_fd=folder_fd, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(mode):
+        raise UnsafePathError(
+            f"{name} in the output folder is a symlink: a build replaces a release folder, never a link"
+        )
+    if not stat.S_ISDIR(mode):
+        raise UnsafePathError(f"{name} in the output folder is not a folder: move it away")
+    return True
+
+
+def _swap_into_place(folder_fd: int, staged: str, final: str) -> str | None:
+    """Put the staged folder at final's name, both names in the output folder; returns the name of what is
+    left to remove (the previous release), or None.
+
+    One atomic renameat2 where there is one: RENAME_EXCHANGE over a previous release, so that at every
+    moment one of the two is in place. Without it, two renames, with the previous release put back if
+    the second fails: the message says where each release is if even that fails.
+    """
+    staged, final = _in_out(staged), _in_out(final)
+    if not _existing_release(folder_fd, final):
+        if not _renameat2(folder_fd, staged, final, RENAME_NOREPLACE):
+            # Under the lock, nothing else makes final meanwhile: a plain rename is as safe.
+            os.rename(staged, final, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+        return None
+    if _renameat2(folder_fd, staged, final, RENAME_EXCHANGE):
+        return staged  # the staged name now holds the previous release
+    retired = _in_out(f".{final}.retired-{staged.rsplit('-', 1)[-1]}")
+    os.rename(final, retired, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+    try:
+        os.rename(staged, final, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+    except OSError as exc:
+        try:
+            os.rename(retired, final, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+        except OSError:
+            raise SwapError(
+                f"could not put the new release in place ({exc}), nor the previous one back: it is in {retired},"
+                f" and there is no {final}"
+            ) from exc
+        raise SwapError(f"could not put the new release in place ({exc}); the previous release is kept") from exc
+    return retired
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[list[int]]:
+    """Ctrl-C and SIGTERM wait until the block is done; yields the signals that came meanwhile.
+
+    So that the release and what the build says of it agree: an interrupt lands before the swap
+    or after it, never inside it. Handlers can be set only in the main thread; elsewhere nothing
+    is deferred.
+    """
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    previous = {signum: signal.signal(signum, lambda number, frame: caught.append(number)) for signum in DEFERRED}
+    try:
+        yield caught
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _remove_leftovers(folder_fd: int, name: str) -> list[str]:
+    """Remove what killed builds of this release left: its staged and retired folders. Run under the lock,
+    when no other build is at work here. Only real folders of our own names, in the output folder itself;
+    a symlink or a file of such a name is left alone."""
+    ours = re.compile(rf"\.{re.escape(name)}\.(?:partial|retired)-[A-Za-z0-9_]+")
+    removed = []
+    for entry in sorted(os.listdir(folder_fd)):
+        if not ours.fullmatch(entry):
+            continue
+        if not stat.S_ISDIR(os.stat(entry, dir_fd=folder_fd, follow_symlinks=False).st_mode):
+            continue
+        shutil.rmtree(_in_out(entry), dir_fd=folder_fd)  # fd-based: never follows a link inside either
+        removed.append(entry)
+    return removed
+
+
+def _take_lock(folder_fd: int, out: Path, say: Callable[[str], None]) -> int:
+    """The output folder's build lock, held by an flock on LOCK_FILE; returns the file's descriptor."""
+    while True:
+        try:
+            fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=folder_fd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafePathError(f"{out / LOCK_FILE} is a symlink: remove it") from None
+            raise
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                say(f"waiting for another build in {out} to finish")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            # The build that held it removes the file as it lets go: then this lock is on a file no one else
+            # will open, and the lock must be taken afresh on the file now at that name.
+            held = os.fstat(fd)
+            try:
+                now = os.stat(LOCK_FILE, dir_fd=folder_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                now = None
+            if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+@contextmanager
+def _locked(out: Path, say: Callable[[str], None]) -> Iterator[int]:
+    """Hold the output folder's build lock: two builds into one folder run one after the other.
+
+    Yields a descriptor of the output folder, in which every name is then made, renamed and removed.
+    """
+    folder_fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        lock_fd = _take_lock(folder_fd, out, say)
+        try:
+            yield folder_fd
+        finally:
+            # Removed while still held (see _take_lock), so that the output folder holds only releases.
+            with suppress(FileNotFoundError):
+                os.unlink(LOCK_FILE, dir_fd=folder_fd)
+            os.close(lock_fd)
+    finally:
+        os.close(folder_fd)
 
 
 def _export_all(release: ReleaseInput, staged: Path, say: Callable[[str], None]) -> _Digests:
@@ -125,37 +316,79 @@ def _export_all(release: ReleaseInput, staged: Path, say: Callable[[str], None])
     return digests
 
 
+@dataclass
+class _Progress:
+    """How far a build got, for a truthful word when it is interrupted."""
+
+    folder: Path | None = None  # the release folder, once its name is known
+    installed: bool = False  # the new release is in place
+
+    def state(self) -> str:
+        if self.installed:
+            return f"the new release is in place in {self.folder}"
+        if self.folder is None:  # stopped before the release was named: the output folder was not touched
+            return "nothing was changed"
+        if self.folder.is_dir():
+            return f"nothing was changed: the previous release in {self.folder} is kept"
+        return f"nothing was changed: no release was written to {self.folder}"
+
+
 def build_release(
     descriptor: str | Path = DESCRIPTOR_NAME,
     out: str | Path = "build",
     progress: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Validate, then write `out/<name>-<version>/`. Raises BuildError (invalid data) before writing anything."""
+    """Validate, then write `out/<name>-<version>/`.
+
+    Raises BuildError (invalid data) or UnsafePathError (a name or file that would lead outside its
+    folder) before writing anything; BuildInterrupted on Ctrl-C, saying whether the new release is in place.
+    """
+    where = _Progress()
+    try:
+        return _build(descriptor, Path(out), progress or (lambda message: None), where)
+    except KeyboardInterrupt:
+        raise BuildInterrupted(where.state(), where.installed) from None
+
+
+def _build(descriptor: str | Path, out: Path, say: Callable[[str], None], where: _Progress) -> BuildResult:
     from ..typed import typed_from_text
     from ..validate import validate
 
-    say = progress or (lambda message: None)
     say("validating")
     report = validate(descriptor)
     if not report.valid:
         raise BuildError(report)
     package = report.dataset.package
+    name = release_folder_name(package)  # again, right before paths are made of the names: never trust validation ran
     say("typing tables")
-    tables = {r.name: typed_from_text(r, report.dataset.tables[r.name].columns) for r in package.resources}
+    try:
+        tables = {r.name: typed_from_text(r, report.dataset.tables[r.name].columns) for r in package.resources}
+    except (ValueError, TypeError, ArithmeticError, KeyError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        # Validated text always types; if it does not, that is eurasec's fault, said as such, never a traceback.
+        raise ExportCheckError(f"a validated table could not be typed: {type(exc).__name__}: {exc}") from None
     report.dataset = None  # the text columns are no longer needed: let them go before the exporters run
     release = ReleaseInput(package=package, tables=tables)
-    out = Path(out)
+    package_files(release)  # a file that leads outside the package refuses the build before anything is written
     out.mkdir(parents=True, exist_ok=True)
-    final = out / release.name
-    staged = Path(tempfile.mkdtemp(prefix=f".{release.name}.partial-", dir=out))
-    try:
-        staged.chmod(0o755)  # mkdtemp makes it private; a release is for everyone to read
-        digests = _export_all(release, staged, say)
-        say("checksums")
-        sizes = write_checksums(staged, digests)
-        _swap_into_place(staged, final)
-    except BaseException:
-        # Whatever stopped us (an error, Ctrl-C), the staged folder goes and the old release stays.
-        shutil.rmtree(staged, ignore_errors=True)
-        raise
-    return BuildResult(folder=final, rows={n: t.num_rows for n, t in tables.items()}, files=sizes, report=report)
+    where.folder = out / name
+    with _locked(out, say) as out_fd:
+        _existing_release(out_fd, name)  # a symlink or a file in the release's place refuses the build now
+        for leftover in _remove_leftovers(out_fd, name):
+            say(f"removed {leftover}, left by an earlier build that was killed")
+        staged = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=out))
+        to_remove: str | None = staged.name  # the staged folder, until the swap: then the previous release, if any
+        try:
+            staged.chmod(0o755)  # mkdtemp makes it private; a release is for everyone to read
+            digests = _export_all(release, staged, say)
+            say("checksums")
+            sizes = write_checksums(staged, digests)
+            with _signals_deferred() as caught:
+                to_remove = _swap_into_place(out_fd, staged.name, name)
+                where.installed = True
+            for signum in caught:
+                signal.raise_signal(signum)  # now that the release and `where` agree
+        finally:
+            # Whatever stopped us (an error, Ctrl-C) before the swap, the staged folder goes and the old release stays.
+            if to_remove is not None:
+                shutil.rmtree(_in_out(to_remove), dir_fd=out_fd, ignore_errors=True)
+    return BuildResult(folder=out / name, rows={n: t.num_rows for n, t in tables.items()}, files=sizes, report=report)

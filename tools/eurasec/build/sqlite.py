@@ -4,6 +4,7 @@ named views, metadata."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
@@ -71,6 +72,29 @@ FROM aliases al LEFT JOIN actors a ON a.id = al.actor_id LEFT JOIN organizations
 LEFT JOIN initiatives i ON i.id = al.initiative_id""",
     ),
 }
+
+
+def applicable_views(resources: Sequence[Resource]) -> dict[str, tuple[str, str]]:
+    """The views whose tables and columns the package has: a package without the project's own tables
+    (actors, initiatives, ...) gets none of the views that join them.
+
+    Decided by SQLite itself, on the package's tables created empty in memory: no view is written
+    that would fail when read.
+    """
+    db = sqlite3.connect(":memory:")
+    try:
+        for resource in resources:
+            db.execute(sqlite_table_ddl(resource))
+        usable = {}
+        for name, (description, query) in VIEWS.items():
+            try:
+                db.execute(f"SELECT * FROM ({query}) LIMIT 0")
+            except sqlite3.OperationalError:  # no such table or column
+                continue
+            usable[name] = (description, query)
+        return usable
+    finally:
+        db.close()
 
 
 def reserved_name_reason(name: str) -> str | None:
@@ -275,7 +299,7 @@ def export_sqlite(release: ReleaseInput, folder: Path) -> None:
             part.close()
         _merge(db, part_path, in_part)
         db.execute("BEGIN")
-        for name, (description, query) in VIEWS.items():
+        for name, (description, query) in applicable_views(release.package.resources).items():
             db.execute(f"-- {description}\nCREATE VIEW {quote_identifier(name)} AS\n{query}")
         db.execute(f"CREATE TABLE {METADATA_TABLE} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
         db.executemany(f"INSERT INTO {METADATA_TABLE} VALUES (?, ?)", sorted(metadata_rows(release).items()))
@@ -307,8 +331,11 @@ def metadata_rows(release: ReleaseInput) -> dict[str, str]:
         "license": ", ".join(str(lic.get("name", "")) for lic in raw.get("licenses", [])),
     }
     rows.update({f"build:{k}": v for k, v in build_versions().items()})
-    documents = release.tables["documents"].select(["id", "sha256", "bytes", "path"]).to_pylist()
-    for doc in documents:
+    documents = release.tables.get("documents")
+    recorded = ["id", "sha256", "bytes", "path"]
+    if documents is None or not set(recorded) <= set(documents.column_names):
+        return rows  # a package without the project's documents table has no checksums of seeds to record
+    for doc in documents.select(recorded).to_pylist():
         rows[f"document:{doc['id']}:sha256"] = doc["sha256"]
         rows[f"document:{doc['id']}:bytes"] = str(doc["bytes"])
         rows[f"document:{doc['id']}:path"] = doc["path"]
