@@ -8,17 +8,21 @@ A file that cannot be parsed without guessing is refused and left as it is.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
+import stat
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from .checks.canonical import sort_key
-from .descriptor import DESCRIPTOR_NAME, Resource, load_package
-from .read import BOM, parse
+from .descriptor import DESCRIPTOR_NAME, Package, Resource, load_package
+from .paths import UnsafePathError, resolve_inside
+from .read import BOM, MAX_COLUMNS, NotRegularFileError, canonical_row, compressed_reason, declared_compression, parse
+from .read import read_regular as _read_regular
+
+# Findings of the reader after which fmt cannot know the cells without guessing.
+_UNPARSABLE = ("csv-malformed", "empty-file", "bare-carriage-return", "too-many-columns")
 
 
 class FormatError(Exception):
@@ -44,9 +48,14 @@ def canonical_text(raw: bytes, resource: Resource) -> str:
     except UnicodeDecodeError as exc:
         raise FormatError(f"byte {exc.start} is not UTF-8; re-save the file as UTF-8 first") from None
     table = parse(text, resource.path)
-    malformed = [f for f in table.findings if f.code in ("csv-malformed", "empty-file")]
+    malformed = [f for f in table.findings if f.code in _UNPARSABLE]
     if malformed:
-        raise FormatError(f"line {malformed[0].line}: {malformed[0].message}")
+        hint = (
+            " (end the line with LF, or quote the cell that holds it)"
+            if malformed[0].code == "bare-carriage-return"
+            else ""
+        )
+        raise FormatError(f"line {malformed[0].line}: {malformed[0].message}{hint}")
     header = table.header or []
     expected = resource.field_names
     if sorted(header) != sorted(expected) or len(set(header)) != len(header):
@@ -79,14 +88,19 @@ def canonical_text(raw: bytes, resource: Resource) -> str:
             )
         keyed.append((key, row))
     keyed.sort(key=lambda item: item[0])  # stable: rows with equal keys keep their order
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(expected)
-    writer.writerows(row for _, row in keyed)
-    result = out.getvalue()
-    # The guarantee, checked rather than assumed: the same cells, only rearranged.
+    # A cell holding a CR or LF is quoted (csv.writer with an LF terminator leaves a lone CR bare).
+    result = "".join(canonical_row(row) + "\n" for row in [expected, *(row for _, row in keyed)])
+    # The guarantee, checked rather than assumed: the same cells, only rearranged...
     if _records_as_rows(header, table.records) != _records_as_rows(expected, [r for _, r in keyed]):
         raise FormatError("formatting would change the table's content; nothing was written")
+    # ...and the text written reads back as exactly those cells, in that order.
+    again = parse(result, resource.path)
+    if (
+        any(f.code in _UNPARSABLE for f in again.findings)
+        or again.header != expected
+        or again.records != [row for _, row in keyed]
+    ):
+        raise FormatError("the canonical text would not read back as the same cells; nothing was written")
     return result
 
 
@@ -102,16 +116,55 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _locate(package: Package, index: int, resource: Resource) -> Path:
+    """The file fmt may rewrite for a resource: a regular file inside the package, not a symlink, not compressed.
+
+    Raises FormatError with the reason otherwise; the same paths validate refuses.
+    """
+    try:
+        real = resolve_inside(package.root, resource.path)
+    except UnsafePathError as exc:
+        raise FormatError(f"the path is not inside the package: {exc}") from None
+    compressed = compressed_reason(resource.path)
+    declared = declared_compression(package.raw["resources"][index])
+    if compressed or declared:
+        raise FormatError(compressed or f"the resource declares compression {declared!r}; fmt writes plain CSV only")
+    if len(resource.fields) > MAX_COLUMNS:
+        raise FormatError(f"the schema has {len(resource.fields):,} fields, over the {MAX_COLUMNS:,} limit")
+    try:
+        mode = os.lstat(package.root / resource.path).st_mode  # the link itself, not where it leads
+    except FileNotFoundError:
+        raise FormatError("cannot be read: the file does not exist") from None
+    except OSError as exc:
+        raise FormatError(f"cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise FormatError("it is a symlink" if stat.S_ISLNK(mode) else "it is not a regular file")
+    return real
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return _read_regular(path)  # never blocks, never follows a link swapped in
+    except NotRegularFileError as exc:
+        raise FormatError(f"it is not a regular file ({exc})") from None
+    except OSError as exc:
+        raise FormatError(f"cannot be read: {exc.strerror or exc}") from None
+
+
 def format_package(descriptor: str | Path = DESCRIPTOR_NAME, *, check: bool = False) -> list[FormatResult]:
-    """Put every resource's CSV in canonical form (with check=True, only say which would change)."""
+    """Put every resource's CSV in canonical form (with check=True, only say which would change).
+
+    A resource whose path validate refuses (outside the package, through a link that leads out,
+    a symlink, a FIFO or anything but a regular file, compressed) is refused and never opened.
+    """
     package = load_package(descriptor)
     results = []
-    for resource in package.resources:
-        path = package.table_path(resource)
+    for index, resource in enumerate(package.resources):
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            results.append(FormatResult(resource.path, False, f"cannot be read: {exc.strerror or exc}"))
+            path = _locate(package, index, resource)
+            raw = _read(path)
+        except FormatError as exc:
+            results.append(FormatResult(resource.path, False, str(exc)))
             continue
         try:
             text = canonical_text(raw[len(BOM.encode()) :] if raw.startswith(BOM.encode()) else raw, resource)

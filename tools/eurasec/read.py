@@ -7,8 +7,10 @@ table as can be read is returned so that later checks can still run.
 from __future__ import annotations
 
 import csv
-import io
 import mmap
+import os
+import re
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +21,19 @@ from .codes import finding
 from .findings import Finding
 
 MAX_CELL_CHARS = 100_000
+# Cells in one row (the header or a record) past which a file is not read at all: frictionless' header
+# check is quadratic in the number of labels (5,000 extra labels cost it 23 s), and a schema here has
+# tens of fields. Past this the file gets one `too-many-columns` finding and no other check reads it.
+MAX_COLUMNS = 1_000
+MAX_LINES_REPORTED = 1000  # per file and code: past this, the fix is the same
+# Compressed files are never opened: frictionless would decompress them (a 1 MB gzip bomb made it write
+# 9.3 GB in 274 s). These are the suffixes it reads as compression (frictionless.settings.COMPRESSION_FORMATS).
+COMPRESSED_SUFFIXES = (".zip", ".gz", ".bz2", ".xz")
 BOM = "\ufeff"
+# The pieces io.StringIO(newline="") hands csv.reader: a line ends at CR LF, CR or LF.
+_PIECE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_BARE_CR = re.compile(r"\r(?!\n)")
+_NEEDS_QUOTES = re.compile(r'[",\r\n]')
 
 
 @dataclass
@@ -57,15 +71,76 @@ def decode(raw: bytes, file: str, findings: list[Finding]) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
+class NotRegularFileError(OSError):
+    """The path is a directory, a FIFO, a socket, a device or a symlink: it is never read."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symlink"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def open_regular(path: Path) -> int:
+    """A read-only descriptor of a regular file; raises NotRegularFileError for anything else, OSError if unreadable.
+
+    Opened without following a final symlink and without blocking (opening a FIFO for reading
+    waits for a writer; with O_NONBLOCK it returns at once), then checked on the open descriptor,
+    so a file swapped for a FIFO or a link between a check and the open is still refused.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise NotRegularFileError(f"{path} is a symlink") from exc
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(f"{path} is {_kind(mode)}")
+        if flags & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)  # a regular file never blocks; reads then behave as usual
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of a regular file (see open_regular for what is refused)."""
+    with os.fdopen(open_regular(path), "rb") as handle:
+        return handle.read()
+
+
+def _not_regular(path: Path) -> str | None:
+    """What the path is when it is there but not a regular file (a symlink is not followed)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else _kind(mode)
+
+
 def read_bytes(path: Path, file: str, findings: list[Finding]) -> bytes | None:
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        what = "a symlink" if path.is_symlink() else "a directory" if path.is_dir() else "not a regular file"
+    what = _not_regular(path)
+    if what:
         findings.append(finding("file-not-regular", file, f"{file} is {what}"))
         return None
     try:
-        return path.read_bytes()
+        return read_regular(path)
     except FileNotFoundError:
         findings.append(finding("file-missing", file, f"{file} does not exist"))
+    except NotRegularFileError:
+        findings.append(finding("file-not-regular", file, f"{file} is {_not_regular(path) or 'not a regular file'}"))
     except OSError as exc:
         findings.append(finding("file-unreadable", file, f"{file} cannot be read: {exc.strerror or exc}"))
     return None
@@ -83,17 +158,71 @@ def map_bytes(path: Path, file: str, findings: list[Finding]) -> bytes | mmap.mm
     if not _large(path):
         return read_bytes(path, file, findings)
     try:
-        with path.open("rb") as handle:
-            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
+        fd = open_regular(path)
+    except OSError:
         return read_bytes(path, file, findings)  # which says what is wrong, if anything is
+    try:
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return read_bytes(path, file, findings)
+    finally:
+        os.close(fd)
 
 
 def _large(path: Path) -> bool:
     try:
-        return not path.is_symlink() and path.is_file() and path.stat().st_size >= MAP_AT_BYTES
+        status = os.lstat(path)
     except OSError:
         return False
+    return stat.S_ISREG(status.st_mode) and status.st_size >= MAP_AT_BYTES
+
+
+def compressed_reason(path: str) -> str | None:
+    """Why a resource file is refused as compressed (by its name), or None."""
+    lower = path.lower()
+    suffix = next((s for s in COMPRESSED_SUFFIXES if lower.endswith(s)), None)
+    if suffix is None:
+        return None
+    return f"{path} is a compressed file ({suffix}); eurasec reads plain CSV files only and never decompresses one"
+
+
+def declared_compression(raw: object) -> str | None:
+    """The compression a resource's descriptor declares (other than none), or None."""
+    value = raw.get("compression") if isinstance(raw, dict) else None
+    return None if value in (None, "", "no", "none") else str(value)
+
+
+def canonical_row(record: list[str]) -> str:
+    """A record as the canonical writer puts it (without the LF): a cell is quoted when it holds a comma, a
+    double quote, a CR or an LF, and its quotes are doubled; nothing else is quoted.
+
+    csv.writer with lineterminator="\n" does not quote a cell holding a lone CR, so a reader splits
+    the row there: this writer quotes it. A lone empty cell is quoted, as csv.writer does, so the
+    row is not an empty line.
+    """
+    if record == [""]:
+        return '""'
+    return ",".join('"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES.search(cell) else cell for cell in record)
+
+
+def bare_cr_lines(body: str, limit: int = MAX_LINES_REPORTED) -> list[int]:
+    """The lines (at most `limit`) holding a CR outside quotes that is not followed by LF.
+
+    Quoting is read as csv reads it: a CR lies inside a quoted cell when an odd number of quotes
+    precede it. One pass over the text: quotes and LFs are counted between one CR and the next.
+    """
+    lines: list[int] = []
+    quotes = newlines = last = 0
+    for match in _BARE_CR.finditer(body):
+        position = match.start()
+        quotes += body.count('"', last, position)
+        newlines += body.count("\n", last, position)
+        last = position
+        if quotes % 2 == 0 and (not lines or lines[-1] != newlines + 1):
+            lines.append(newlines + 1)
+            if len(lines) >= limit:
+                break
+    return lines
 
 
 @contextmanager
@@ -107,16 +236,39 @@ def unlimited_fields() -> Iterator[None]:
 
 
 def parse(text: str, file: str) -> CsvTable:
-    """Parse decoded CSV text (strict quoting) into a CsvTable."""
+    """Parse decoded CSV text (strict quoting) into a CsvTable.
+
+    Lines are counted at LF, as everywhere in eurasec. csv reads a lone CR as a line end too; a CR
+    outside quotes that is not part of CR LF is a `bare-carriage-return` finding (the row is split
+    there, so its cells shift), and the records are still read as csv reads them.
+    """
     table = CsvTable(file=file, text=text)
     body = text[1:] if text.startswith(BOM) else text
-    reader = csv.reader(io.StringIO(body, newline=""), strict=True)
+    pieces = [m.group() for m in _PIECE.finditer(body)]  # what io.StringIO(body, newline="") yields
+    line_of, line = [], 1
+    for piece in pieces:
+        line_of.append(line)
+        line += piece.endswith("\n")
+    line_of.append(line)  # after the last piece
+    reader = csv.reader(pieces, strict=True)
     previous_end = 0
     try:
         with unlimited_fields():  # our own cell limit (below) says more than csv's
             for record in reader:
-                start, end = previous_end + 1, reader.line_num
-                previous_end = end
+                start, end = line_of[previous_end], line_of[max(reader.line_num - 1, 0)]
+                previous_end = reader.line_num
+                if len(record) > MAX_COLUMNS:
+                    table.findings.append(
+                        finding(
+                            "too-many-columns",
+                            file,
+                            f"a row has {len(record):,} cells, over the {MAX_COLUMNS:,} limit:"
+                            " the file is not read further",
+                            line=start,
+                        )
+                    )
+                    table.readable = False
+                    break
                 if table.header is None:
                     table.header = record
                     continue
@@ -125,7 +277,7 @@ def parse(text: str, file: str) -> CsvTable:
                 table.end_lines.append(end)
     except csv.Error as exc:
         table.findings.append(
-            finding("csv-malformed", file, f"the CSV cannot be parsed here: {exc}", line=previous_end + 1)
+            finding("csv-malformed", file, f"the CSV cannot be parsed here: {exc}", line=line_of[previous_end])
         )
     if table.header is None and not table.findings:
         table.findings.append(finding("empty-file", file, f"{file} is empty: it has no header row", line=1))
@@ -133,6 +285,8 @@ def parse(text: str, file: str) -> CsvTable:
         table.findings.append(
             finding("nul-byte", file, "the file contains a NUL byte", line=line_at(body, body.index("\x00")))
         )
+    if "\r" in body:
+        table.findings.extend(bare_cr_finding(file, n) for n in bare_cr_lines(body))
     for index, record in enumerate(table.records):
         for column, cell in enumerate(record, 1):
             if len(cell) > MAX_CELL_CHARS:
@@ -148,6 +302,16 @@ def parse(text: str, file: str) -> CsvTable:
                     )
                 )
     return table
+
+
+def bare_cr_finding(file: str, line: int) -> Finding:
+    return finding(
+        "bare-carriage-return",
+        file,
+        "a carriage return (CR) outside quotes is not followed by LF: readers split the row there,"
+        " so cells after it shift or are lost",
+        line=line,
+    )
 
 
 def read_csv(path: Path, file: str) -> CsvTable:

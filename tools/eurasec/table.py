@@ -15,7 +15,19 @@ from typing import TYPE_CHECKING
 from .codes import finding
 from .findings import Finding
 from .kernels import byte_lengths
-from .read import BOM, MAX_CELL_CHARS, CsvTable, decode, line_at, map_bytes, parse, unlimited_fields
+from .read import (
+    BOM,
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    CsvTable,
+    canonical_row,
+    compressed_reason,
+    decode,
+    line_at,
+    map_bytes,
+    parse,
+    unlimited_fields,
+)
 
 if TYPE_CHECKING:
     import mmap
@@ -70,11 +82,19 @@ def _block_size(size: int) -> int:
     return max(1 << 20, min(size + 1, 1 << 30))
 
 
-def _parse(raw: bytes | mmap.mmap, header: list[str], multiline: bool, skip_ragged: bool = False) -> pa.Table | None:
+def _parse(
+    raw: bytes | mmap.mmap, header: list[str], multiline: bool, skipped: list[int] | None = None
+) -> pa.Table | None:
+    """pyarrow's reading of the file; with `skipped`, rows of the wrong length are skipped and their number kept."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    handler = (lambda row: "skip") if skip_ragged else None  # rows of the wrong length are read apart
+    def skip(row: object) -> str:
+        assert skipped is not None
+        skipped[0] += 1
+        return "skip"
+
+    handler = skip if skipped is not None else None  # rows of the wrong length are read apart
     try:
         return pacsv.read_csv(
             pa.py_buffer(raw),
@@ -176,11 +196,14 @@ def _scan_fast(raw: bytes | mmap.mmap, file: str, expected_header: list[str]) ->
     lf_count, quote_count, has_cr, has_nul = _byte_facts(raw)
     if has_nul or not raw[: 1 << 16].strip():
         return None  # a file of white space alone is empty: the slow path says so
+    if has_cr and _has_bare_cr(raw):
+        return None  # pyarrow ends a row at a lone CR, where the record goes on: the slow path reports it
     begin = len(BOM_BYTES) if raw[: len(BOM_BYTES)] == BOM_BYTES else 0
     first_line = raw[begin : raw.find(b"\n") if lf_count else len(raw)]
     header_text = first_line.rstrip(b"\r").decode("utf-8", errors="replace")
     if header_text.split(",") != expected_header:
         return None  # frictionless names header problems precisely: the slow path asks it
+    skipped = [0]  # rows pyarrow skipped: exactly the ragged records the scan finds, or nothing is certain
     arrow = _parse(raw, expected_header, multiline=False)
     multiline = arrow is None
     if multiline:
@@ -190,7 +213,7 @@ def _scan_fast(raw: bytes | mmap.mmap, file: str, expected_header: list[str]) ->
                 bytes(raw).decode("utf-8")  # pyarrow decodes a skipped row's text in its callback: it must be UTF-8
             except UnicodeDecodeError:
                 return None
-            arrow = _parse(raw, expected_header, multiline=True, skip_ragged=True)
+            arrow = _parse(raw, expected_header, multiline=True, skipped=skipped)
             if arrow is None:
                 return None
     n = arrow.num_rows
@@ -209,7 +232,11 @@ def _scan_fast(raw: bytes | mmap.mmap, file: str, expected_header: list[str]) ->
         table.lines = np.arange(2, n + 2, dtype=np.int64)
         table.row_numbers = table.lines.copy()
         table.line_count = n + 1
-    elif not _scan_records(raw, begin, table, n):
+        if quote_count == 0:  # no quoted cell: every byte is a cell's, a separator or a line end
+            content = len(raw) - begin - len(first_line) - n * (len(expected_header) - 1) - lf_count
+            if content != _cell_bytes(table):
+                return None
+    elif not _scan_records(raw, begin, table, n, skipped[0]):
         return None
     _flag_large_cells(table)
     return table
@@ -220,8 +247,27 @@ def _one_array(column: pa.ChunkedArray) -> pa.Array:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def _scan_records(raw: bytes | mmap.mmap, begin: int, table: Table, rows_parsed: int) -> bool:
-    """Record boundaries, blank lines, CRLF, misplaced and needless quotes, with numpy; False if irregular."""
+def _has_bare_cr(raw: bytes | mmap.mmap) -> bool:
+    """Whether a CR outside quotes is not followed by LF (numpy over the bytes; only for a file with a CR)."""
+    import numpy as np
+
+    data = np.frombuffer(raw, dtype=np.uint8)
+    crs = np.flatnonzero(data == CR)
+    following = np.where(crs + 1 < len(data), data[np.minimum(crs + 1, len(data) - 1)], 0)
+    lone = crs[following != LF]
+    if not len(lone):
+        return False
+    quotes = np.flatnonzero(data == QUOTE)
+    return bool(((np.searchsorted(quotes, lone) & 1) == 0).any())
+
+
+def _scan_records(raw: bytes | mmap.mmap, begin: int, table: Table, rows_parsed: int, rows_skipped: int) -> bool:
+    """Record boundaries, blank lines, CRLF, misplaced and needless quotes, with numpy; False if irregular.
+
+    Every record pyarrow read or skipped must be one the scan finds: the rows it skipped are exactly
+    the records with a cell too few or too many, and a row it split (a line end the scan does not
+    see) makes the counts differ, so the slow path reads the file.
+    """
     import numpy as np
 
     data = np.frombuffer(raw, dtype=np.uint8)
@@ -255,11 +301,17 @@ def _scan_records(raw: bytes | mmap.mmap, begin: int, table: Table, rows_parsed:
     commas = np.flatnonzero(data == COMMA)
     outside = commas[(np.searchsorted(quotes, commas) & 1) == 0]
     fields = np.searchsorted(outside, stops) - np.searchsorted(outside, starts) + 1
+    if len(fields) and int(fields.max()) > MAX_COLUMNS:
+        return False  # the slow path refuses the file at that row
     rows = ~blank[1:]
     ragged_records = np.flatnonzero(rows & (fields[1:] != len(table.header or [])))
     if len(starts) == 0 or rows_parsed + len(ragged_records) != int(rows.sum()):
         return False
+    if rows_skipped != len(ragged_records):
+        return False
     if len(ragged_records) and not _merge_ragged(raw, table, starts, stops - has_cr, rows, ragged_records):
+        return False
+    if not len(ragged_records) and not _conserved(raw, begin, table, quotes, outside, ends, has_cr):
         return False
     record_numbers = np.arange(2, len(starts) + 1)  # frictionless numbers records from the header (1)
     table.lines = start_lines[1:][rows]
@@ -320,6 +372,44 @@ def _merge_ragged(
         table.cell_counts[index] = len(cells)
         table.extra_cells[index] = cells[width:]
     return True
+
+
+def _cell_bytes(table: Table) -> int:
+    """The bytes of every cell pyarrow read, off the offsets."""
+    total = 0
+    for array in table.columns.values():
+        offsets = array.buffers()[1]
+        if offsets is not None and len(array):
+            import numpy as np
+
+            bounds = np.frombuffer(offsets, dtype=np.int32)[array.offset : array.offset + len(array) + 1]
+            total += int(bounds[-1]) - int(bounds[0])
+    return total
+
+
+def _conserved(
+    raw: bytes | mmap.mmap,
+    begin: int,
+    table: Table,
+    quotes: np.ndarray,
+    separators: np.ndarray,
+    ends: np.ndarray,
+    has_cr: np.ndarray,
+) -> bool:
+    """Whether the cells pyarrow read hold every byte of the file that is not structure: separators, line
+    ends (and their CRs), the quotes around cells and the extra quote of each doubled one, the header.
+
+    A byte pyarrow dropped or read twice (a row split at a line end the scan does not see, say)
+    makes the sums differ, and the slow path reads the file: what validate passes, build stores.
+    """
+    import numpy as np
+
+    adjacent_before = np.concatenate(([False], np.diff(quotes) == 1)) if len(quotes) else np.zeros(0, dtype=bool)
+    quoted_cells = int(np.count_nonzero((np.arange(len(quotes)) % 2 == 0) & ~adjacent_before))
+    inner_quotes = (len(quotes) - 2 * quoted_cells) // 2  # each a doubled quote in the file, one in its cell
+    structure = len(separators) + len(ends) + int(has_cr.sum()) + len(quotes) - inner_quotes
+    header_bytes = sum(len(name.encode("utf-8")) for name in table.header or [])
+    return len(raw) - begin - structure - header_bytes == _cell_bytes(table)
 
 
 def start_lines_of(newlines: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -415,40 +505,41 @@ def from_csv_table(parsed: CsvTable) -> Table:
 
 def _slow_form_facts(parsed: CsvTable, table: Table) -> None:
     """BOM, CRLF, final newline and needless quoting, read off the slow path's text."""
-    import csv
-    import io
-
     text = parsed.text
     table.has_bom = text.startswith(BOM)
     body = text[1:] if table.has_bom else text
     lines = body.split("\n")
-    malformed = any(f.code == "csv-malformed" for f in parsed.findings)
+    malformed = any(f.code in ("csv-malformed", "bare-carriage-return", "too-many-columns") for f in parsed.findings)
     if malformed or parsed.header is None:
         ends = list(range(1, len(lines) + 1))
     else:
         ends = [parsed.lines[0] - 1 if parsed.lines else 1, *parsed.end_lines]
-    table.crlf_lines = [n for n in ends if 1 <= n <= len(lines) and lines[n - 1].endswith("\r")]
+    # A line ends with CR LF only where an LF follows: a CR at the very end is a bare CR (reported apart).
+    table.crlf_lines = [n for n in ends if 1 <= n < len(lines) and lines[n - 1].endswith("\r")]
     table.final_newline = text.endswith("\n")
     table.line_count = text.count("\n") + (0 if table.final_newline else 1)
     if malformed or table.crlf_lines or parsed.header is None:
         return
-
-    def canonical(record: list[str]) -> str:
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerow(record)
-        return out.getvalue()[:-1]
-
-    if lines[0] != canonical(parsed.header):
+    if lines[0] != canonical_row(parsed.header):
         table.noncanonical_lines.append(1)
     for record, start, end in zip(parsed.records, parsed.lines, parsed.end_lines, strict=True):
-        if record and "\n".join(lines[start - 1 : end]) != canonical(record):
+        if record and "\n".join(lines[start - 1 : end]) != canonical_row(record):
             table.noncanonical_lines.append(start)
 
 
 def load_table(path: Path, file: str, expected_header: list[str]) -> Table:
-    """Read one resource's file, fast when it is regular; never raises on bad data."""
+    """Read one resource's file, fast when it is regular; never raises on bad data.
+
+    A compressed file and a schema of more than MAX_COLUMNS fields are refused before a byte is read.
+    """
     findings: list[Finding] = []
-    raw = map_bytes(path, file, findings)
+    compressed = compressed_reason(file)
+    if compressed:
+        findings.append(finding("compressed-resource", file, compressed))
+    elif len(expected_header) > MAX_COLUMNS:
+        message = f"the schema has {len(expected_header):,} fields, over the {MAX_COLUMNS:,} limit"
+        findings.append(finding("too-many-columns", file, message))
+    raw = None if findings else map_bytes(path, file, findings)
     if raw is None:
         table = Table(file=file, findings=findings, readable=False)
         table.lines, table.row_numbers = _empty_lines(), _empty_lines()
@@ -459,6 +550,10 @@ def load_table(path: Path, file: str, expected_header: list[str]) -> Table:
     text = decode(raw if isinstance(raw, bytes) else raw[:], file, findings)
     parsed = parse(text, file)
     parsed.findings[:0] = findings
+    if not parsed.readable:  # too many columns: no check reads the file
+        table = Table(file=file, findings=parsed.findings, readable=False)
+        table.lines, table.row_numbers = _empty_lines(), _empty_lines()
+        return table
     return from_csv_table(parsed)
 
 

@@ -51,7 +51,17 @@ def first_unsorted(resource: Resource, columns: dict[str, Any]) -> int | None:
 
 
 def check_canonical(ctx: Context) -> Iterator[Finding]:
-    for resource in ctx.resources:
+    from ..read import compressed_reason, declared_compression
+
+    for resource, raw in zip(ctx.resources, ctx.dataset.package.raw["resources"], strict=True):
+        declared = declared_compression(raw)
+        if declared and not compressed_reason(resource.path):  # a compressed path is reported as it is read
+            yield finding(
+                "compressed-resource",
+                resource.path,
+                f"the resource declares compression {declared!r}; eurasec reads plain CSV files only"
+                " and never decompresses one",
+            )
         table = ctx.dataset.tables.get(resource.name)
         if table is None or not table.readable:
             continue

@@ -10,6 +10,7 @@ Files the fast reader could not take (irregular structure or header) are left to
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,34 +156,231 @@ def read_column(field: Field, cells: pa.Array, missing_values: list[str]) -> Col
     return Column(missing, type_error, key, numbers)
 
 
+# Patterns. frictionless runs Python's re.match('^pattern$') on every cell: a backtracking engine, so a
+# pattern such as ^(a+)+$ takes exponential time on 'a' * 40 + 'b'. We decide with RE2 (linear time)
+# wherever RE2 provably gives Python's answer: the pattern is translated from Python's own parse of it
+# into RE2 syntax (so both read the same regular expression), and the cells it decides are those where
+# the two engines' remaining differences cannot show: never a cell ending with LF (Python's $ matches
+# before it), and only ASCII cells when the pattern uses \d, \w, \s or \b (Unicode classes in Python,
+# ASCII in RE2). Every other cell, and every cell of a pattern with no translation (backreferences,
+# lookarounds, inline flags, IGNORECASE, MULTILINE), is decided by Python's re in a child process that
+# is killed after PATTERN_SECONDS plus PATTERN_SECONDS_PER_CELL per distinct cell: past that, the field
+# gets one `pattern-undecidable` finding, and none of its cells is passed unchecked.
+PATTERN_SECONDS = 10.0
+PATTERN_SECONDS_PER_CELL = 20e-6
+_PATTERN_WORKER = (
+    "import json, re, sys, time\n"
+    "pattern, cells = json.load(sys.stdin)\n"
+    "match, clock, out = re.compile(pattern).match, time.perf_counter, []\n"
+    "for cell in cells:\n"
+    "    start = clock()\n"
+    "    out.append([match(cell) is not None, clock() - start])\n"
+    "sys.stdout.write(json.dumps(out))\n"
+)
+
+
+class PatternUndecidableError(Exception):
+    """Python's re did not decide a pattern's cells within the time bound."""
+
+
+@dataclass(frozen=True)
+class _Translation:
+    re2: str  # the same regular expression in RE2 syntax, anchored at the start as re.match is
+    ascii_only: bool  # it uses a class that differs outside ASCII: RE2 decides ASCII cells only
+
+
+def _class_member(items: list[Any], code: int) -> bool:
+    """Whether a character (an ASCII code) is in a Python character class, read off its parse."""
+    from re import _constants as sre
+
+    categories = {
+        sre.CATEGORY_DIGIT: r"\d",
+        sre.CATEGORY_NOT_DIGIT: r"\D",
+        sre.CATEGORY_SPACE: r"\s",
+        sre.CATEGORY_NOT_SPACE: r"\S",
+        sre.CATEGORY_WORD: r"\w",
+        sre.CATEGORY_NOT_WORD: r"\W",
+    }
+    negate, member = False, False
+    for op, av in items:
+        if op is sre.NEGATE:
+            negate = True
+        elif op is sre.LITERAL:
+            member |= av == code
+        elif op is sre.RANGE:
+            member |= av[0] <= code <= av[1]
+        elif op is sre.CATEGORY:
+            member |= re.fullmatch(categories[av], chr(code)) is not None
+        else:
+            raise ValueError(op)
+    return member != negate
+
+
+def _escape(code: int) -> str:
+    return f"\\x{{{code:x}}}"
+
+
+def _translate_nodes(nodes: Any, flags: int, uses: set[str]) -> str:
+    """RE2 syntax for a part of Python's parse; raises ValueError where there is no exact translation."""
+    from re import _constants as sre
+
+    out = []
+    for op, av in nodes:
+        if op is sre.LITERAL:
+            out.append(_escape(av))
+        elif op is sre.NOT_LITERAL:
+            out.append(f"[^{_escape(av)}]")
+        elif op is sre.ANY:
+            out.append(r"(?s:.)" if flags & sre.SRE_FLAG_DOTALL else r"[^\n]")
+        elif op is sre.IN:
+            if any(item_op is sre.CATEGORY for item_op, _ in av):
+                uses.add("ascii")  # Python's classes are Unicode: spell out their ASCII members
+                members = [code for code in range(128) if _class_member(av, code)]
+                out.append("[" + "".join(_escape(c) for c in members) + "]" if members else r"(?:\b\B)")
+            else:
+                negate = any(item_op is sre.NEGATE for item_op, _ in av)
+                parts = []
+                for item_op, item in av:
+                    if item_op is sre.LITERAL:
+                        parts.append(_escape(item))
+                    elif item_op is sre.RANGE:
+                        parts.append(f"{_escape(item[0])}-{_escape(item[1])}")
+                    elif item_op is not sre.NEGATE:
+                        raise ValueError(item_op)
+                out.append("[" + ("^" if negate else "") + "".join(parts) + "]")
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT):  # greedy or lazy: the same strings match in full
+            low, high, body = av
+            if low > 1000 or (high is not sre.MAXREPEAT and high > 1000):
+                raise ValueError("RE2 counts repetitions up to 1000")
+            bound = f"{{{low},}}" if high is sre.MAXREPEAT else f"{{{low},{high}}}"
+            out.append(f"(?:{_translate_nodes(body, flags, uses)}){bound}")
+        elif op is sre.SUBPATTERN:
+            _group, add_flags, del_flags, body = av
+            if add_flags or del_flags:
+                raise ValueError("inline flags")
+            out.append(f"(?:{_translate_nodes(body, flags, uses)})")
+        elif op is sre.BRANCH:
+            out.append("(?:" + "|".join(_translate_nodes(branch, flags, uses) for branch in av[1]) + ")")
+        elif op is sre.AT:
+            if av in (sre.AT_BEGINNING, sre.AT_BEGINNING_STRING):
+                out.append(r"\A")
+            elif av in (sre.AT_END, sre.AT_END_STRING):  # $ also matches before a final LF: such cells go to Python
+                out.append(r"\z")
+            elif av in (sre.AT_BOUNDARY, sre.AT_NON_BOUNDARY):
+                uses.add("ascii")
+                out.append(r"\b" if av is sre.AT_BOUNDARY else r"\B")
+            else:
+                raise ValueError(av)
+        else:  # backreferences, lookarounds, conditionals, atomic groups, possessive repeats
+            raise ValueError(op)
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _re2_translation(wrapped: str) -> _Translation | None:
+    """The pattern in RE2 syntax with Python's meaning, or None when there is no exact translation."""
+    from re import _constants as sre
+    from re import _parser
+
+    try:
+        parsed = _parser.parse(wrapped, 0)
+        flags = parsed.state.flags
+        if flags & (sre.SRE_FLAG_IGNORECASE | sre.SRE_FLAG_MULTILINE | sre.SRE_FLAG_LOCALE):
+            return None
+        uses: set[str] = set()
+        body = _translate_nodes(parsed.data, flags, uses)
+    except (ValueError, TypeError, KeyError, AttributeError, re.error, RecursionError):
+        return None
+    return _Translation(re2=rf"\A(?:{body})", ascii_only="ascii" in uses)
+
+
+def python_pattern_verdicts(wrapped: str, cells: list[str]) -> list[tuple[bool, float]]:
+    """(re.match(wrapped, cell) matched, seconds it took) for each cell, run by Python in a child process
+    that is killed at the time bound; raises PatternUndecidableError then."""
+    import json
+    import subprocess
+    import sys
+
+    if not cells:
+        return []
+    bound = PATTERN_SECONDS + PATTERN_SECONDS_PER_CELL * len(cells)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", _PATTERN_WORKER],
+            input=json.dumps([wrapped, cells]).encode("ascii"),
+            capture_output=True,
+            timeout=bound,
+            check=True,
+        )
+        verdicts = json.loads(done.stdout)
+    except subprocess.TimeoutExpired:
+        raise PatternUndecidableError(
+            f"Python's re did not decide the pattern {wrapped[1:-1]} on {len(cells):,} distinct cells"
+            f" within {bound:.0f} s: it backtracks catastrophically, and no cell is passed unchecked"
+        ) from None
+    except (subprocess.CalledProcessError, OSError, ValueError) as exc:
+        raise PatternUndecidableError(f"the pattern {wrapped[1:-1]} could not be checked: {exc}") from None
+    if not isinstance(verdicts, list) or len(verdicts) != len(cells):
+        raise PatternUndecidableError(f"the pattern {wrapped[1:-1]} could not be checked")
+    return [(bool(matched), float(seconds)) for matched, seconds in verdicts]
+
+
+def _python_decides(wrapped: str, cells: pa.Array, rows: np.ndarray, ok: np.ndarray) -> None:
+    """Set ok[rows] to Python's verdict (distinct cells only, under the time bound)."""
+    import pyarrow as pa
+
+    if not len(rows):
+        return
+    text = cells.take(pa.array(rows)).to_pylist()
+    distinct = list(dict.fromkeys(text))
+    verdicts = {
+        cell: matched for cell, (matched, _) in zip(distinct, python_pattern_verdicts(wrapped, distinct), strict=True)
+    }
+    ok[rows] = [verdicts[cell] for cell in text]
+
+
 def _pattern_ok(pattern: str, cells: pa.Array, candidates: np.ndarray) -> np.ndarray:
-    """frictionless' re.match('^pattern$'), with RE2 for the bulk and Python for whatever RE2 rejects."""
+    """frictionless' re.match('^pattern$'): RE2 where it provably agrees with Python, Python (time-bounded)
+    for the rest. Raises PatternUndecidableError when Python runs out of time."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     wrapped = f"^{pattern}$"
-    compiled = re.compile(wrapped)
-    ok = candidates.copy()
-    try:
-        if pattern in (SLUG_PATTERN, SLUG_PATTERN[1:-1]):  # the ids' pattern, read off the bytes
-            ok &= is_slug(cells)
-        else:
-            ok &= pc.match_substring_regex(cells, wrapped).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a pattern RE2 cannot run: Python decides all
-        ok[:] = False
-    doubtful = (candidates & ~ok).nonzero()[0]
-    if len(doubtful):
-        text = cells.take(pa.array(doubtful)).to_pylist()
-        verdicts: dict[str, bool] = {}
-        for i, cell in zip(doubtful.tolist(), text, strict=True):
-            if cell not in verdicts:
-                verdicts[cell] = compiled.match(cell) is not None
-            ok[i] = verdicts[cell]
+    re.compile(wrapped)  # a pattern Python cannot compile fails as it would in frictionless
+    ok = np.zeros(len(candidates), dtype=bool)
+    if not candidates.any():
+        return ok
+    ends_in_lf = pc.ends_with(cells, "\n").fill_null(False).to_numpy(zero_copy_only=False)
+    translation = None
+    if pattern in (SLUG_PATTERN, SLUG_PATTERN[1:-1]):  # the ids' pattern, read off the bytes
+        verdict = is_slug(cells)
+        decided = candidates & ~ends_in_lf
+    else:
+        translation = _re2_translation(wrapped)
+        decided = candidates & ~ends_in_lf if translation is not None else np.zeros(len(candidates), dtype=bool)
+        if translation is not None and translation.ascii_only:
+            decided &= pc.string_is_ascii(cells).fill_null(False).to_numpy(zero_copy_only=False)
+        verdict = np.zeros(len(candidates), dtype=bool)
+        if decided.any():
+            try:
+                verdict = pc.match_substring_regex(cells, translation.re2).fill_null(False)
+                verdict = verdict.to_numpy(zero_copy_only=False)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # too large for RE2: Python decides all
+                decided[:] = False
+    ok[decided] = verdict[decided]
+    _python_decides(wrapped, cells, np.flatnonzero(candidates & ~decided), ok)
     return ok
 
 
-def constraint_failures(field: Field, column: Column, cells: pa.Array) -> list[tuple[str, np.ndarray]]:
-    """(constraint, rows that break it) in frictionless' order; cells with a type error are not checked."""
+def constraint_failures(
+    field: Field, column: Column, cells: pa.Array, undecidable: list[str] | None = None
+) -> list[tuple[str, np.ndarray]]:
+    """(constraint, rows that break it) in frictionless' order; cells with a type error are not checked.
+
+    A pattern Python cannot decide in time raises PatternUndecidableError, or, with `undecidable`,
+    has its reason appended there and counts no row as breaking it (the finding fails the field).
+    """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -199,7 +397,13 @@ def constraint_failures(field: Field, column: Column, cells: pa.Array) -> list[t
             lengths = pc.utf8_length(cells).to_numpy(zero_copy_only=False)
             bad = present & ((lengths < constraint) if name == "minLength" else (lengths > constraint))
         elif name == "pattern":
-            bad = present & ~_pattern_ok(constraint, cells, present)
+            try:
+                bad = present & ~_pattern_ok(constraint, cells, present)
+            except PatternUndecidableError as exc:
+                if undecidable is None:
+                    raise
+                undecidable.append(str(exc))
+                continue
         elif name == "enum":
             allowed = [_canonical(v) for v in _read_constraint_values(field, constraint) if v is not None]
             inside = pc.is_in(column.key, value_set=pa.array(allowed, pa.string())).to_numpy(zero_copy_only=False)
@@ -209,18 +413,34 @@ def constraint_failures(field: Field, column: Column, cells: pa.Array) -> list[t
             if column.number is None or limit is None:
                 continue
             limit = limit.toordinal() if hasattr(limit, "toordinal") else limit
-            number = column.number
-            bad = (
-                present
-                & {
-                    "minimum": number < limit,
-                    "maximum": number > limit,
-                    "exclusiveMinimum": number <= limit,
-                    "exclusiveMaximum": number >= limit,
-                }[name]
-            )
+            bad = present & _beyond(name, column, limit)
         failures.append((name, bad))
     return failures
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _beyond(name: str, column: Column, limit: int) -> np.ndarray:
+    """Rows whose number breaks a bound. Integers beyond 64 bits were clipped to its ends, and a bound may
+    lie beyond too: those rows (few) are compared exactly, from their canonical text."""
+    import numpy as np
+
+    compare = {
+        "minimum": lambda a, b: a < b,
+        "maximum": lambda a, b: a > b,
+        "exclusiveMinimum": lambda a, b: a <= b,
+        "exclusiveMaximum": lambda a, b: a >= b,
+    }[name]
+    number = column.number
+    assert number is not None
+    clipped_limit = max(_INT64[0], min(int(limit), _INT64[1]))
+    bad = compare(number, np.int64(clipped_limit))
+    for i in np.flatnonzero((number == _INT64[0]) | (number == _INT64[1])).tolist():
+        text = column.key[i].as_py()
+        if text is not None and text.lstrip("-").isdigit():
+            bad[i] = compare(int(text), limit)  # at most 4,300 digits: the text came from int()
+    return bad
 
 
 def _read_constraint_values(field: Field, values: list[Any]) -> list[Any]:
@@ -321,7 +541,8 @@ def check_resource(
                 note=f'type is "{f.type}/{f.format or "default"}"',
                 **where,
             )
-        for order, (name, bad) in enumerate(constraint_failures(f, column, cells), 1):
+        undecidable: list[str] = []
+        for order, (name, bad) in enumerate(constraint_failures(f, column, cells, undecidable), 1):
             for i in first(bad & ~blank):
                 add(
                     i,
@@ -331,6 +552,8 @@ def check_resource(
                     note=f'constraint "{name}" is "{f.constraints[name]}"',
                     **where,
                 )
+        for note in undecidable:  # a finding of the field, before any row's
+            errors.append(RawError(0, position * 100, {"type": "pattern-undecidable", "note": note, **where}))
     # A row with a cell too few or too many: after its cell errors, one error per extra or missing cell.
     width = len(resource.fields)
     for i, count in sorted(table.cell_counts.items())[:LIMIT_ERRORS]:
