@@ -108,3 +108,27 @@ def test_the_format_character_class_matches_pythons_unicodedata():
     for a, b in re.findall(r"\\x\{([0-9a-f]+)\}(?:-\\x\{([0-9a-f]+)\})?", _FORMAT):
         listed |= set(range(int(a, 16), int(b or a, 16) + 1))
     assert listed == {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"}
+
+
+def test_an_enum_of_numbers_on_an_integer_field_is_checked_not_a_crash(tmp_path):
+    # frictionless allows an enum of numbers; the hygiene check once crashed on it (check-failed).
+    (tmp_path / "data").mkdir()
+    (tmp_path / "datapackage.json").write_text(
+        json.dumps(
+            {
+                "name": "p",
+                "version": "1.0.0",
+                "resources": [
+                    {
+                        "name": "t",
+                        "path": "data/t.csv",
+                        "schema": {"fields": [{"name": "a", "type": "integer", "constraints": {"enum": [1, 2]}}]},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "data" / "t.csv").write_text("a\n1\n3\n", encoding="utf-8")
+    report = validate(tmp_path / "datapackage.json")
+    assert [(f.code, f.line) for f in report.findings] == [("constraint-error", 3)]

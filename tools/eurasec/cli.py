@@ -49,7 +49,7 @@ def validate(descriptor: Path, fmt: str, engine: str) -> None:
     1 invalid data, 2 usage error or unreadable descriptor.
     """
     from .descriptor import DescriptorError
-    from .render import render, render_markdown_summary
+    from .render import append_summary, escape_text, render, render_markdown_summary
     from .runtime import skip_pandas_probe
     from .validate import validate as run
 
@@ -57,13 +57,22 @@ def validate(descriptor: Path, fmt: str, engine: str) -> None:
     try:
         report = run(descriptor, engine=engine)
     except DescriptorError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {escape_text(str(exc))}", err=True)
         sys.exit(2)
     click.echo(render(report, fmt), nl=False)
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if fmt == "github" and summary_path:
-        with open(summary_path, "a", encoding="utf-8") as f:
-            f.write(render_markdown_summary(report))
+        # The summary is a courtesy: a path that cannot be written (a folder, a read-only file, a missing
+        # folder) is a warning, and the exit status still says only whether the package is valid.
+        try:
+            append_summary(Path(summary_path), render_markdown_summary(report))
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            click.echo(
+                f"warning: the job summary was not written to GITHUB_STEP_SUMMARY"
+                f" ({escape_text(summary_path)}): {escape_text(reason)}",
+                err=True,
+            )
     sys.exit(0 if report.valid else 1)
 
 
@@ -84,11 +93,12 @@ def quote(document_id: str, text: str, descriptor: Path) -> None:
     Exit status: 0 found, 1 not found, 2 unknown document or unreadable package.
     """
     from .quote_helper import QuoteError, find_quote, render_quote
+    from .render import escape_text
 
     try:
         result = find_quote(descriptor, document_id, text)
     except QuoteError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {escape_text(str(exc))}", err=True)
         sys.exit(2)
     click.echo(render_quote(result), nl=False)
     sys.exit(0 if result.exact else 1)
@@ -154,11 +164,12 @@ def diff(old: str, new: str, fmt: str, repo: Path) -> None:
     """
     from .diff import RENDERERS, DiffError, load_side
     from .diff import diff as compare
+    from .render import escape_text
 
     try:
         result = compare(load_side(old, repo), load_side(new, repo))
     except DiffError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {escape_text(str(exc))}", err=True)
         sys.exit(2)
     click.echo(RENDERERS[fmt](result), nl=False)
 
@@ -184,15 +195,18 @@ def _size(n: int) -> str:
 def build(descriptor: Path, out: Path, quiet: bool) -> None:
     """Validate, then write a release: Parquet, SQLite, descriptor, Datasette metadata, CSV zip, SHA256SUMS.
 
-    Nothing is written when the data is invalid (the validation report is shown instead), and
-    a failed or interrupted build leaves the previous release untouched. Exit status: 0 built,
-    1 invalid data or a failed build, 2 usage error or unreadable descriptor.
+    Nothing is written when the data is invalid (the validation report is shown instead) or when
+    a name or file would lead outside its folder. The new release replaces the previous one in one
+    atomic step: a failed or interrupted build leaves the previous release untouched, and builds
+    into the same --out take turns. Exit status: 0 built, 1 invalid data, a refused or failed build,
+    2 usage error or unreadable descriptor, 130 interrupted.
     """
     import sqlite3
 
-    from .build import BuildError, build_release
+    from .build import BuildError, BuildInterrupted, SwapError, build_release
     from .build.context import ExportCheckError
     from .descriptor import DescriptorError
+    from .paths import UnsafePathError
     from .render import render_text
     from .runtime import skip_pandas_probe
 
@@ -208,9 +222,18 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
         click.echo(render_text(exc.report), nl=False)
         click.echo("error: the package is invalid, so nothing was built", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
+    except UnsafePathError as exc:
+        click.echo(f"error: the build was refused, and nothing was changed: {exc}", err=True)
+        sys.exit(1)
+    except BuildInterrupted as exc:
+        click.echo(f"interrupted: {exc.state}", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:  # before the build began
         click.echo("interrupted: nothing was changed", err=True)
         sys.exit(130)
+    except SwapError as exc:  # its message says where each release is
+        click.echo(f"error: the build failed: {exc}", err=True)
+        sys.exit(1)
     except (OSError, sqlite3.Error) as exc:  # a full disk, an unwritable folder
         click.echo(f"error: the build failed and nothing was changed: {exc}", err=True)
         sys.exit(1)

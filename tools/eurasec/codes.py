@@ -46,6 +46,15 @@ _CODES = [
         "Use a relative path inside the package, such as data/<table>.csv.",
     ),
     Code(
+        "file-outside-package",
+        E,
+        "file",
+        "A file the release takes from seeds/ (or seeds/ itself) is a symlink that leads outside the package"
+        " folder, or has a name that cannot be a path.",
+        "Put the file itself in seeds/, with a plain name, instead of a symlink (a link may only lead to a file"
+        " inside the package).",
+    ),
+    Code(
         "encoding-not-utf8",
         E,
         "file",
@@ -65,6 +74,27 @@ _CODES = [
         "file",
         "The CSV cannot be parsed: a quote is misplaced or never closed.",
         "Enclose cells that contain commas, quotes or newlines in double quotes, and double any quote inside them.",
+    ),
+    Code(
+        "bare-carriage-return",
+        E,
+        "file",
+        "A carriage return (CR) outside quotes is not followed by LF: readers split the row there.",
+        "End every line with LF (or CR LF), and put a CR inside a cell only within double quotes.",
+    ),
+    Code(
+        "too-many-columns",
+        E,
+        "file",
+        "A row or the schema has more than 1,000 cells: the file is not read at all.",
+        "Split the table, or remove the stray commas that made the extra columns.",
+    ),
+    Code(
+        "compressed-resource",
+        E,
+        "file",
+        "A resource is compressed (declared, or a .zip, .gz, .bz2 or .xz path): eurasec never decompresses one.",
+        "Store the table as a plain CSV file; the release compresses it.",
     ),
     Code(
         "cell-too-large",
@@ -253,6 +283,14 @@ _CODES = [
         "A date frictionless accepts (2001-2-3) but not written as YYYY-MM-DD.",
         "Write the date as YYYY-MM-DD, with two-digit month and day.",
     ),
+    Code(
+        "pattern-undecidable",
+        E,
+        "values",
+        "A field's pattern could not be checked within its time bound (it backtracks catastrophically).",
+        "Simplify the pattern: no nested repetition such as (a+)+, and no repeated group that can match"
+        " the same text in two ways.",
+    ),
     # Entities.
     Code(
         "alias-ambiguous",
@@ -284,12 +322,39 @@ _CODES = [
         "Correct the descriptor as the message says.",
     ),
     Code(
+        "remote-reference",
+        E,
+        "descriptor",
+        "datapackage.json refers to something by URL (a profile, dialect, schema, $schema, $ref or resource"
+        " path): validation never fetches anything, so it cannot be checked.",
+        "Inline it in datapackage.json, or vendor the file inside the package and refer to it by a relative"
+        " path; for a standard profile, use its name (such as tabular-data-package).",
+    ),
+    Code(
         "table-name-reserved",
         E,
         "descriptor",
         "A resource is named like a table, index or view that the release's SQLite database makes of its own.",
         "Rename the resource (its `name` in datapackage.json); reserved are passages, eurasec_metadata, the"
         " views' names, and names that start with idx_ or sqlite_ or contain _fts.",
+    ),
+    Code(
+        "name-missing",
+        W,
+        "descriptor",
+        "The package has no name or no version. frictionless allows that, but `eurasec build` refuses it: the"
+        " release folder is named <name>-<version>.",
+        "Give the package a `name` (a lowercase slug such as eurasec) and a `version` (such as 1.0.0).",
+    ),
+    Code(
+        "name-unsafe",
+        E,
+        "descriptor",
+        "The package's name or version, or a resource's name, is missing or cannot be a file or folder name"
+        " in the release (the release is <name>-<version>/, each table parquet/<resource>.parquet).",
+        "Use a lowercase slug of letters, digits, '.', '_' and '-' that starts with a letter or digit, at most"
+        " 128 characters, such as eurasec. This is stricter than frictionless, which also allows '/' and a"
+        " leading '.' or '-': a name here is one path component.",
     ),
     # eurasec itself.
     Code(

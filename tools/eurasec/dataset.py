@@ -1,14 +1,21 @@
-"""A package with its tables read: the input every check works on."""
+"""A package with its tables read: the input every check works on.
+
+A resource's file is read only where its path really leads inside the package: the path is
+resolved (symlinks followed) and refused when it leaves the package (`path-outside-package`)
+or names a URL (`remote-reference`); a symlink that stays inside is refused too
+(`file-not-regular`), as a seed's is: a package's files are plain files in plain folders.
+"""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .codes import finding
-from .descriptor import Package, load_package
+from .descriptor import DESCRIPTOR_NAME, Package, Resource, is_remote, line_of, load_package
 from .findings import Finding
+from .paths import UnsafePathError, resolve_inside
 from .table import Table, load_table
 
 
@@ -26,34 +33,79 @@ class Dataset:
 
 
 def safe_relative(path: str) -> bool:
-    """True for a relative path that stays inside the package folder."""
-    pure = PurePosixPath(path.replace("\\", "/"))
-    return bool(path) and not pure.is_absolute() and ".." not in pure.parts and ":" not in path
+    """True for a plain relative path that cannot climb out of its folder (by its text alone: see locate)."""
+    from .paths import unsafe_relative_reason
+
+    return unsafe_relative_reason(path) is None
 
 
-def load_dataset(descriptor: str | Path) -> Dataset:
-    """Read the descriptor and every resource's CSV file. Raises DescriptorError only."""
-    package = load_package(descriptor)
+def locate(package: Package, resource: Resource) -> tuple[Path | None, Finding | None]:
+    """Where a resource's file really is, or why it is not read: (path, None) or (None, finding).
+
+    The finding is `remote-reference` for a URL, `path-outside-package` for a path that leaves the
+    package (absolute, '..', or through a symlink that leads out), and `file-not-regular` for one
+    that passes through a symlink inside the package.
+    """
+    line = line_of(package.text, "path", resource.path) if package.text else None
+
+    def refuse(code: str, message: str, file: str = DESCRIPTOR_NAME) -> tuple[None, Finding]:
+        # Only a remote path has its line: a path outside the package is reported as frictionless places it.
+        at = line if code == "remote-reference" else None
+        return None, finding(code, file, message, line=at, field="path" if file == DESCRIPTOR_NAME else None)
+
+    if is_remote(resource.path):
+        return refuse(
+            "remote-reference",
+            f"resource {resource.name!r} has the remote path {resource.path!r}; validation never fetches anything",
+        )
+    try:
+        resolve_inside(package.root, resource.path, allow_symlinks=True)
+    except UnsafePathError as exc:
+        return refuse(
+            "path-outside-package", f"resource {resource.name!r} has a path that is not inside the package: {exc}"
+        )
+    try:
+        return resolve_inside(package.root, resource.path, allow_symlinks=False), None
+    except UnsafePathError as exc:
+        return refuse("file-not-regular", f"{resource.path} is not read: {exc}", file=resource.path)
+
+
+def _unreadable(file: str, problem: Finding) -> Table:
+    import numpy as np
+
+    table = Table(file=file, findings=[problem], readable=False)
+    table.lines, table.row_numbers = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return table
+
+
+def load_dataset(descriptor: str | Path | Package) -> Dataset:
+    """Read the descriptor (unless given the package) and every resource's CSV file. Raises DescriptorError only."""
+    package = descriptor if isinstance(descriptor, Package) else load_package(descriptor)
     dataset = Dataset(package=package)
-    readable = []
+    readable: list[tuple[Resource, Path]] = []
+    refused: dict[str, Table] = {}
     for resource in package.resources:
-        if not safe_relative(resource.path):
-            message = f"resource {resource.name!r} has path {resource.path!r}, which is not inside the package"
-            dataset.findings.append(finding("path-outside-package", "datapackage.json", message))
-            continue
-        readable.append(resource)
+        path, problem = locate(package, resource)
+        if problem is not None and problem.code == "file-not-regular":
+            refused[resource.name] = _unreadable(resource.path, problem)  # as read.py says of a symlinked file
+        elif problem is not None:
+            dataset.findings.append(problem)
+        elif path is not None:
+            readable.append((resource, path))
     # pyarrow and numpy release the GIL: two files are read at once on two cores, the largest first
     # so that the last one read is a small one and both cores stay busy to the end.
-    largest_first = sorted(readable, key=lambda r: -_size(package.root / r.path))
+    largest_first = sorted(readable, key=lambda pair: -_size(pair[1]))
     with ThreadPoolExecutor(max_workers=2) as pool:
         tables = dict(
             zip(
-                [r.name for r in largest_first],
-                pool.map(lambda r: load_table(package.root / r.path, r.path, r.field_names), largest_first),
+                [r.name for r, _ in largest_first],
+                pool.map(lambda pair: load_table(pair[1], pair[0].path, pair[0].field_names), largest_first),
                 strict=True,
             )
         )
-    dataset.tables = {r.name: tables[r.name] for r in readable}  # in the descriptor's order
+    tables.update(refused)
+    # in the descriptor's order
+    dataset.tables = {r.name: tables[r.name] for r in package.resources if r.name in tables}
     return dataset
 
 

@@ -2,20 +2,138 @@
 
 Everything else (SQLite DDL, Parquet schemas, loader dtypes, docs) is derived from
 the objects here. Plain JSON parsing only, so reading it costs nothing.
+
+Reading is bounded: only a regular file is opened (never a FIFO or a device, which could
+block or never end), at most MAX_DESCRIPTOR_BYTES of it, and the JSON may nest at most
+MAX_DEPTH levels and hold no number longer than MAX_NUMBER_CHARS characters, nor NaN or
+Infinity. Whatever breaks a bound is a DescriptorError, never a traceback.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import math
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .paths import UnsafePathError, resolve_inside
+
 DESCRIPTOR_NAME = "datapackage.json"
+MAX_DESCRIPTOR_BYTES = 64 * 1024 * 1024  # the real descriptor is a few dozen KiB
+MAX_DEPTH = 64  # nesting levels of objects and arrays; a descriptor needs about eight
+MAX_NUMBER_CHARS = 100  # characters of one JSON number
 
 
 class DescriptorError(Exception):
     """The descriptor cannot be read or does not have the shape we rely on."""
+
+
+def read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file, at most max_bytes of them; OSError for anything else.
+
+    Opened without blocking, then checked: a FIFO, a socket or a device is refused before a
+    byte is read (reading a FIFO would wait for a writer forever, /dev/zero never ends).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+            raise OSError(f"{path} is {kind}")
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > max_bytes:
+        raise OSError(f"{path} is larger than {max_bytes:,} bytes")
+    return b"".join(chunks)
+
+
+class _NumberRefused(ValueError):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _NumberRefused(f"a number has {len(text):,} digits (at most {MAX_NUMBER_CHARS} are allowed)")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _NumberRefused(f"a number has {len(text):,} characters (at most {MAX_NUMBER_CHARS} are allowed)")
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NumberRefused(f"the number {text} is too large to be represented")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NumberRefused(f"{name} is not a JSON number")
+
+
+def _depth_exceeded(value: Any) -> bool:
+    """Whether value nests objects and arrays deeper than MAX_DEPTH (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, list):
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+    return False
+
+
+def parse_json(data: bytes | str, where: str) -> Any:
+    """Parse a descriptor's JSON within the bounds above; DescriptorError (naming `where`) otherwise."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        raise DescriptorError(f"{where}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise DescriptorError(f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+    except _NumberRefused as exc:
+        raise DescriptorError(f"{where}: not usable JSON: {exc}") from None
+    except RecursionError:
+        raise DescriptorError(f"{where}: not usable JSON: it nests deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # anything else json or int() refuse
+        raise DescriptorError(f"{where}: not usable JSON ({exc})") from None
+    if _depth_exceeded(value):
+        raise DescriptorError(f"{where}: not usable JSON: it nests deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def read_descriptor(path: str | Path) -> tuple[Path, dict[str, Any], str]:
+    """(path, parsed JSON object, text) of a descriptor file or of a folder's datapackage.json."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / DESCRIPTOR_NAME
+    try:
+        data = read_regular(path, MAX_DESCRIPTOR_BYTES)
+    except FileNotFoundError:
+        raise DescriptorError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DescriptorError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    raw = parse_json(data, str(path))
+    if not isinstance(raw, dict):
+        raise DescriptorError(f"{path}: a data package descriptor needs a 'resources' list")
+    return path, raw, data.decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -84,6 +202,7 @@ class Package:
     path: Path
     raw: dict[str, Any] = field(repr=False)
     resources: tuple[Resource, ...]
+    text: str = field(default="", repr=False, compare=False)  # the descriptor as read, for line numbers
 
     @property
     def root(self) -> Path:
@@ -108,7 +227,12 @@ class Package:
         return [r.name for r in self.resources]
 
     def table_path(self, resource: Resource) -> Path:
-        return self.root / resource.path
+        """Where the resource's file really is; DescriptorError if its path leaves the package or
+        passes through a symlink (a link inside the package is refused too, as for seeds)."""
+        try:
+            return resolve_inside(self.root, resource.path, allow_symlinks=False)
+        except UnsafePathError as exc:
+            raise DescriptorError(f"resource {resource.name!r}: its path {exc}") from None
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -134,6 +258,11 @@ def _field(raw: dict[str, Any]) -> Field:
 def parse_resource(raw: dict[str, Any]) -> Resource:
     name = str(raw["name"])
     schema = raw.get("schema") or {}
+    if isinstance(schema, str) and is_remote(schema):
+        raise DescriptorError(
+            f"resource {name!r}: the schema is the remote reference {schema!r}, which is never fetched"
+            " (remote-reference): inline the schema in datapackage.json"
+        )
     if not isinstance(schema, dict):
         raise DescriptorError(f"resource {name!r}: the schema must be inline, not {type(schema).__name__}")
     fks = []
@@ -159,21 +288,107 @@ def parse_resource(raw: dict[str, Any]) -> Resource:
 
 def load_package(path: str | Path) -> Package:
     """Read a descriptor; raise DescriptorError with a readable message if it is unusable."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / DESCRIPTOR_NAME
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DescriptorError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DescriptorError(f"{path}: cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise DescriptorError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("resources"), list):
+    path, raw, text = read_descriptor(path)
+    if not isinstance(raw.get("resources"), list):
         raise DescriptorError(f"{path}: a data package descriptor needs a 'resources' list")
     try:
         resources = tuple(parse_resource(r) for r in raw["resources"])
     except (KeyError, TypeError, AttributeError) as exc:
         raise DescriptorError(f"{path}: a resource is malformed ({exc!r})") from None
-    return Package(path=path.resolve(), raw=raw, resources=resources)
+    return Package(path=path.resolve(), raw=raw, resources=resources, text=text)
+
+
+# --- references that would make a reader leave the package ---------------------------------
+
+# Keys whose string value frictionless (or a JSON Schema validator) would fetch or open.
+REFERENCE_KEYS = ("profile", "$schema", "dialect", "schema", "path", "$ref")
+# Metadata links that nothing fetches: a license's or a source's `path` is a citation.
+_METADATA_LISTS = ("licenses", "sources", "contributors")
+# A profile named like this is built into frictionless, not a file.
+_PROFILE_NAMES = frozenset(
+    {"data-package", "tabular-data-package", "fiscal-data-package", "data-resource", "tabular-data-resource"}
+)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]+:")
+
+
+def is_remote(value: str) -> bool:
+    """A URL (http://, https://, ftp://, file:, s3:// ...): anything with a scheme of two letters or more.
+
+    Leading white space and control characters are ignored, as URL parsers ignore them.
+    """
+    return bool(_SCHEME.match(value.lstrip("".join(map(chr, range(0x21))))))
+
+
+@dataclass(frozen=True)
+class Reference:
+    key: str  # the key that holds it: "profile", "dialect", "path" ...
+    where: str  # the object that has the key: "the package", "resource 'actors'"
+    value: str
+    line: int | None  # in the descriptor's text, when it can be found
+    remote: bool
+    data_path: bool = False  # a resource's own `path`: its data file, which the reader checks itself
+
+
+_STRING = r'"(?:[^"\\\n]|\\.)*"'
+_KEYED = re.compile(r'"(' + "|".join(re.escape(k) for k in REFERENCE_KEYS) + r')"\s*:\s*(' + _STRING + r"|\[[^\]]*\])")
+_STRINGS = re.compile(_STRING)
+
+
+@functools.lru_cache(maxsize=4)
+def _keyed_lines(text: str) -> dict[tuple[str, str], int]:
+    """(key, value) -> the first line where `"key": "value"` (or the value in a list) stands; one pass."""
+    lines: dict[tuple[str, str], int] = {}
+    line, at = 1, 0
+    for m in _KEYED.finditer(text):
+        line += text.count("\n", at, m.start())
+        at = m.start()
+        for item in _STRINGS.finditer(m.group(2)):
+            try:
+                value = json.loads(item.group())
+            except ValueError:
+                continue
+            lines.setdefault((m.group(1), value), line + m.group(2).count("\n", 0, item.start()))
+    return lines
+
+
+def line_of(text: str, key: str, value: str) -> int | None:
+    """The line of `"key": "value"` in the descriptor's text (the first one), or None."""
+    return _keyed_lines(text).get((key, value)) if text else None
+
+
+def references(raw: dict[str, Any], text: str = "") -> list[Reference]:
+    """Every string in the descriptor that a reader could fetch or open, remote or local.
+
+    Walks the whole descriptor (without recursion) but the citations (licenses, sources,
+    contributors), which nothing fetches. A profile named like a built-in one (such as
+    tabular-data-package) is no reference.
+    """
+    found: list[Reference] = []
+    # (item, where, is the package or a resource itself)
+    stack: list[tuple[Any, str, bool]] = [(raw, "the package", True)]
+    while stack:
+        item, where, top = stack.pop()
+        if isinstance(item, list):
+            stack.extend((child, where, False) for child in reversed(item))
+            continue
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            if key in _METADATA_LISTS:
+                continue
+            if key == "resources" and item is raw and isinstance(value, list):
+                for index, resource in enumerate(reversed(value)):
+                    name = resource.get("name") if isinstance(resource, dict) else None
+                    label = f"resource {name!r}" if isinstance(name, str) else f"resource {len(value) - index}"
+                    stack.append((resource, label, True))
+                continue
+            if key in REFERENCE_KEYS:
+                for one in value if isinstance(value, list) and key == "path" else [value]:
+                    if not isinstance(one, str) or (key in ("profile", "$schema") and one in _PROFILE_NAMES):
+                        continue
+                    data_path = key == "path" and top and item is not raw
+                    line = line_of(text, key, one)
+                    found.append(Reference(key, where, one, line, is_remote(one), data_path))
+            if isinstance(value, (dict, list)):
+                stack.append((value, where, False))
+    return sorted(found, key=lambda r: (r.line or 0, r.key, r.value))

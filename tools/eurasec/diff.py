@@ -3,6 +3,12 @@
 Each side is a folder holding a `datapackage.json` (the source package with CSV tables, or a
 release with Parquet tables) or a git revision of the repository. Every value is normalized to
 text before comparing, so a release and the CSVs it was built from compare equal.
+
+A side's files are read by the rules validate reads them by: the descriptor within the bounds of
+descriptor.parse_json (size, nesting, numbers), a resource only at a plain relative path inside the
+side (no '..', not absolute, no URL, no symlink on the way), a file only if it is regular and not
+over MAX_FILE_BYTES. Anything else is a DiffError (exit 2); nothing outside the side is read, and
+nothing is fetched. The text and Markdown outputs show no control or invisible character raw.
 """
 
 from __future__ import annotations
@@ -18,8 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .descriptor import DESCRIPTOR_NAME, DescriptorError, Resource, parse_resource
+from .descriptor import (
+    DESCRIPTOR_NAME,
+    MAX_DESCRIPTOR_BYTES,
+    DescriptorError,
+    Resource,
+    parse_json,
+    parse_resource,
+    read_regular,
+)
+from .paths import UnsafePathError, resolve_inside, unsafe_relative_reason
 from .read import unlimited_fields
+from .render import escape_text, safe_json
 
 Key = tuple[str, ...]
 Rows = dict[Key, dict[str, str]]
@@ -28,8 +44,10 @@ TRUE_VALUES = ("true", "True", "TRUE", "1")  # frictionless' defaults, as the bu
 FALSE_VALUES = ("false", "False", "FALSE", "0")
 CELL_CHARS = 120  # longest value a markdown cell shows before it is clipped
 MAX_ROWS = 50  # rows listed per section of a markdown comment; the JSON has them all
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_SEMVER = re.compile(r"v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?")
+MAX_FILE_BYTES = 1 << 30  # one table file of a side
+# ASCII digits only, and few enough for int() (which refuses more than 4,300): a longer number is text.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,1000}")
+_SEMVER = re.compile(r"v?([0-9]{1,18})\.([0-9]{1,18})\.([0-9]{1,18})(?:[-+].*)?")
 
 
 class DiffError(Exception):
@@ -70,7 +88,11 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 def _folder_reader(folder: Path) -> Callable[[str], bytes]:
     def read(path: str) -> bytes:
         try:
-            return (folder / path).read_bytes()
+            if path == DESCRIPTOR_NAME:
+                return read_regular(folder / path, MAX_DESCRIPTOR_BYTES)
+            return read_regular(resolve_inside(folder, path, allow_symlinks=False), MAX_FILE_BYTES)
+        except UnsafePathError as exc:
+            raise DiffError(f"{folder}: the path {exc}; nothing outside the package is read") from None
         except FileNotFoundError:
             raise DiffError(f"{folder}: {path} does not exist") from None
         except OSError as exc:
@@ -81,7 +103,19 @@ def _folder_reader(folder: Path) -> Callable[[str], bytes]:
 
 def _revision_reader(repo: Path, sha: str, label: str) -> Callable[[str], bytes]:
     def read(path: str) -> bytes:
+        reason = unsafe_relative_reason(path)
+        if reason:  # git would not leave the repository, but a path from a revision obeys the same rules
+            raise DiffError(f"{label}: the path {path!r} {reason}; nothing outside the package is read")
+        limit = MAX_DESCRIPTOR_BYTES if path == DESCRIPTOR_NAME else MAX_FILE_BYTES
         # "./" makes the path relative to `repo`, which may be a subfolder of the work tree.
+        # mode, type, size: a symlink (mode 120000) or a folder is not a file, and a size is checked first
+        listed = _git(repo, "ls-tree", "-l", "-z", sha, "--", f"./{path}").stdout.split(b"\0")[0].split()
+        if len(listed) < 4:
+            raise DiffError(f"{label}: {path} is not in that revision")
+        if listed[0] not in (b"100644", b"100755") or listed[1] != b"blob":
+            raise DiffError(f"{label}: {path} is not a plain file in that revision (a symlink or a folder)")
+        if not listed[3].isdigit() or int(listed[3]) > limit:
+            raise DiffError(f"{label}: {path} is larger than {limit:,} bytes")
         done = _git(repo, "show", f"{sha}:./{path}")
         if done.returncode != 0:
             raise DiffError(f"{label}: {path} is not in that revision")
@@ -105,10 +139,10 @@ def load_side(spec: str, repo: Path = Path(".")) -> Side:
     `git show`, relative to repo (which may be a subfolder of the work tree).
     """
     path = Path(spec)
-    if path.is_file() and path.name == DESCRIPTOR_NAME:
-        path = path.parent
+    if path.name == DESCRIPTOR_NAME and path.exists() and not path.is_dir():
+        path = path.parent  # a FIFO or a device named so is refused by the reader, never opened to wait
     if path.is_dir():
-        if not (path / DESCRIPTOR_NAME).is_file():
+        if not (path / DESCRIPTOR_NAME).exists():
             raise DiffError(f"{spec}: the folder has no {DESCRIPTOR_NAME}")
         return _load(spec, spec, _folder_reader(path))
     sha = _resolve_revision(spec, repo)
@@ -124,9 +158,9 @@ def load_side(spec: str, repo: Path = Path(".")) -> Side:
 def _load(spec: str, label: str, read: Callable[[str], bytes]) -> Side:
     raw = read(DESCRIPTOR_NAME)
     try:
-        descriptor = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DiffError(f"{label}: {DESCRIPTOR_NAME} is not valid JSON ({exc})") from None
+        descriptor = parse_json(raw, f"{label}: {DESCRIPTOR_NAME}")
+    except DescriptorError as exc:
+        raise DiffError(str(exc)) from None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         raise DiffError(f"{label}: {DESCRIPTOR_NAME} has no 'resources' list")
     tables: dict[str, Table] = {}
@@ -147,6 +181,14 @@ def _is_parquet(raw_resource: dict[str, Any]) -> bool:
 def _table(resource: Resource, raw_resource: dict[str, Any], read: Callable[[str], bytes], label: str) -> Table:
     if not resource.path:
         raise DiffError(f"{label}: resource {resource.name!r} has no path")
+    if not isinstance(raw_resource.get("path"), str):
+        raise DiffError(f"{label}: resource {resource.name!r} has a path that is not one text")
+    reason = unsafe_relative_reason(resource.path)
+    if reason:
+        raise DiffError(
+            f"{label}: resource {resource.name!r} has the path {resource.path!r}, which {reason};"
+            " nothing outside the package is read"
+        )
     data = read(resource.path)
     types = {f.name: f.type for f in resource.fields}
     try:
@@ -329,7 +371,7 @@ def _tightened(name: str, old: Any, new: Any) -> bool:
         return True
     try:
         return float(new) > float(old) if name.startswith("min") else float(new) < float(old)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return True
 
 
@@ -494,25 +536,34 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _values(values: Any) -> str:
-    return ", ".join(map(str, values)) if isinstance(values, list) else str(values)
+def describe(
+    change: SchemaChange,
+    code: Callable[[str], str] = repr,
+    arrow: str = "->",
+    value: Callable[[str], str] = str,
+) -> str:
+    """A schema change as a phrase: "field 'x' removed (was string, optional)".
 
-
-def describe(change: SchemaChange, code: Callable[[str], str] = repr, arrow: str = "->") -> str:
-    """A schema change as a phrase: "field 'x' removed (was string, optional)"."""
+    code shows a field's name, value a value from the schema (an enum value, a pattern, a bound).
+    """
     subject = f"field {code(change.field)}" if change.field else "table"
-    old, new = change.old, change.new
+
+    def _values(values: Any) -> str:
+        return value(", ".join(map(str, values)) if isinstance(values, list) else str(values))
+
+    old = None if change.old is None else _values(change.old)
+    new = None if change.new is None else _values(change.new)
     phrases = {
         "table-added": "table added",
         "table-removed": "table removed",
-        "primary-key-changed": f"primary key changed: {_values(old) or 'none'} {arrow} {_values(new) or 'none'}",
+        "primary-key-changed": f"primary key changed: {old or 'none'} {arrow} {new or 'none'}",
         "field-added": f"{subject} added ({new})",
         "field-removed": f"{subject} removed (was {old})",
         "field-retyped": f"{subject} retyped: {old} {arrow} {new}",
-        "enum-values-removed": f"{subject}: enum values removed: {_values(old)}",
-        "enum-values-added": f"{subject}: enum values added: {_values(new)}",
-        "enum-added": f"{subject}: now limited to the values {_values(new)}",
-        "enum-removed": f"{subject}: no longer limited to the values {_values(old)}",
+        "enum-values-removed": f"{subject}: enum values removed: {old}",
+        "enum-values-added": f"{subject}: enum values added: {new}",
+        "enum-added": f"{subject}: now limited to the values {new}",
+        "enum-removed": f"{subject}: no longer limited to the values {old}",
         "required-added": f"{subject} is now required",
         "required-removed": f"{subject} is no longer required",
         "unique-added": f"{subject} must now be unique",
@@ -552,9 +603,10 @@ def _summary(d: DataDiff) -> str:
     )
 
 
-def _no_differences(d: DataDiff) -> str:
-    versions = d.version.old if d.version.old == d.version.new else f"{d.version.old} -> {d.version.new}"
-    return f"no differences in schema or rows between {d.old} and {d.new} (version {versions})"
+def _no_differences(d: DataDiff, show: Callable[[str], str] = str) -> str:
+    old, new = show(d.version.old), show(d.version.new)
+    versions = old if d.version.old == d.version.new else f"{old} -> {new}"
+    return f"no differences in schema or rows between {show(d.old)} and {show(d.new)} (version {versions})"
 
 
 def _q(value: str) -> str:
@@ -562,9 +614,17 @@ def _q(value: str) -> str:
 
 
 def render_text(d: DataDiff) -> str:
-    """For a terminal: every change, values in full and quoted, then a summary line."""
+    """For a terminal: every change, values in full and quoted, then a summary line.
+
+    Each line is escaped as a whole (render.escape_text): a control, format or invisible character,
+    and a line break inside a key or a name, shows as a visible escape, never raw.
+    """
+    return "\n".join(escape_text(line) for line in _text_lines(d)) + "\n"
+
+
+def _text_lines(d: DataDiff) -> list[str]:
     if not d.has_changes:
-        return "\n".join([_no_differences(d)] + [f"note: {n}" for n in d.notes]) + "\n"
+        return [_no_differences(d)] + [f"note: {n}" for n in d.notes]
     out = [f"eurasec diff: {d.old} -> {d.new}, version {d.version.old} -> {d.version.new}", ""]
     for t in d.changed_tables:
         out.append(f"{t.name}: {_counts(t)}")
@@ -580,16 +640,21 @@ def render_text(d: DataDiff) -> str:
         out.append("")
     out.append(_summary(d))
     out += [f"note: {n}" for n in [d.version.note, *d.notes] if n]
-    return "\n".join(out) + "\n"
+    return out
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])|:(?=//)")
+_MD_WWW = re.compile(r"(?i)\b(www)\.")
 
 
 def _cell(text: str) -> str:
-    """Text safe in a markdown table cell: markup escaped (| above all), line breaks kept as <br>."""
-    escaped = _MD_SPECIAL.sub(r"\\\1", text)
-    return escaped.replace("\r\n", "\n").replace("\n", "<br>")
+    """Text safe in a markdown table cell: markup escaped (| above all; [ ] so that no link or image forms,
+    & < > as entities so that no HTML does, the ':' of '://' and the '.' of 'www.' so that no URL autolinks), control
+    and invisible characters shown as escapes, line breaks kept as <br>."""
+    text = escape_text(text.replace("\r\n", "\n"), keep="\n")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = _MD_WWW.sub(r"\1\\.", _MD_SPECIAL.sub(lambda m: "\\" + m.group(), text))
+    return escaped.replace("\n", "<br>")
 
 
 def _clip(text: str, start: int = 0, limit: int = CELL_CHARS) -> str:
@@ -621,7 +686,7 @@ def _md_value(text: str) -> str:
 def _md_code(text: str) -> str:
     if "`" in text or not text:
         return _cell(text) or "*(empty)*"
-    escaped = text.replace("|", "\\|")  # a pipe splits a table cell even inside code
+    escaped = escape_text(text).replace("|", "\\|")  # a pipe splits a table cell even inside code
     return f"`{escaped}`"
 
 
@@ -635,14 +700,14 @@ def _md_rows(title: str, header: str, lines: list[str], total: int) -> list[str]
 def render_markdown(d: DataDiff, max_rows: int = MAX_ROWS) -> str:
     """For a pull-request comment: heading, summary table, then each changed table's rows."""
     if not d.has_changes:
-        return f"**eurasec diff**: {_no_differences(d).replace(' -> ', ' → ')}\n"
+        return f"**eurasec diff**: {_no_differences(d, _cell).replace(' -> ', ' → ')}\n"
     out = [f"## eurasec diff: {_md_code(d.old)} → {_md_code(d.new)}", ""]
     if d.version.note:
         marker = "> [!CAUTION]" if not d.version.ok and d.version.bump == "major" else "> [!NOTE]"
         out += [marker, f"> {_cell(d.version.note.replace(' -> ', ' → '))}", ""]
     unchanged = len(d.tables) - len(d.changed_tables)
     out += [
-        f"Version {d.version.old} → {d.version.new}. {_summary(d)}."
+        f"Version {_cell(d.version.old)} → {_cell(d.version.new)}. {_summary(d)}."
         + (f" {_plural(unchanged, 'other table')} unchanged." if unchanged else ""),
         "",
         "| table | rows added | rows removed | rows changed | schema changes |",
@@ -659,7 +724,7 @@ def render_markdown(d: DataDiff, max_rows: int = MAX_ROWS) -> str:
         key_header = _cell(", ".join(t.key_fields)) or "key"
         out += [f"### {_md_code(t.name)}" + (f" (table {t.status})" if t.status in ("added", "removed") else ""), ""]
         for c in t.schema:
-            text = describe(c, code=lambda s: f"`{s}`", arrow="→")
+            text = describe(c, code=_md_code, arrow="→", value=_cell)
             out.append(f"- **breaking**: {text}" if c.breaking else f"- {text}")
         if t.schema:
             out.append("")
@@ -733,7 +798,8 @@ def to_dict(d: DataDiff) -> dict[str, Any]:
 
 
 def render_json(d: DataDiff) -> str:
-    return json.dumps(to_dict(d), ensure_ascii=False, indent=2) + "\n"
+    """The whole diff as JSON: UTF-8, with control and invisible characters as \\u escapes (render.safe_json)."""
+    return safe_json(to_dict(d)) + "\n"
 
 
 RENDERERS: dict[str, Callable[[DataDiff], str]] = {

@@ -1,13 +1,25 @@
-"""The contributor's quote helper: where a passage is in a seed, or what to change so that it is."""
+"""The contributor's quote helper: where a passage is in a seed, or what to change so that it is.
+
+It reads what validate reads, by the same rules: the documents table only where its path leads
+inside the package through no symlink, a seed only as a plain file inside seeds/ (no symlink,
+no '..', not absolute), both as regular files of bounded size. Anything else is a QuoteError
+(exit 2), and nothing outside the package is read. Its output shows the package's text with
+control, format and invisible characters as visible escapes (render.escape_text); the quote's
+own line breaks and tabs are kept.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from .descriptor import DescriptorError, load_package
+from .descriptor import DescriptorError, load_package, read_regular
 from .quotes import Match, closest, find_all
+from .render import escape_text
+
+MAX_TABLE_BYTES = 1 << 30
 
 
 class QuoteError(Exception):
@@ -27,22 +39,32 @@ class QuoteResult:
 
 
 def seed_text(descriptor: str | Path, document_id: str) -> str:
+    from .checks.seeds import MAX_SEED_BYTES, unsafe_seed_reason
+    from .read import unlimited_fields
+
     try:
         package = load_package(descriptor)
         documents = package.resource("documents")
-    except (DescriptorError, KeyError) as exc:
+        table = package.table_path(documents)  # refuses a path outside the package or through a symlink
+    except KeyError as exc:
+        raise QuoteError(f"cannot read the package: it has no resource {exc}") from None
+    except DescriptorError as exc:
         raise QuoteError(f"cannot read the package: {exc}") from None
     try:
-        with open(package.table_path(documents), encoding="utf-8", newline="") as f:
-            rows = {row.get("id"): row for row in csv.DictReader(f)}
+        text = read_regular(table, MAX_TABLE_BYTES).decode("utf-8").removeprefix("\ufeff")
+        with unlimited_fields():
+            rows = {row.get("id"): row for row in csv.DictReader(io.StringIO(text, newline=""))}
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise QuoteError(f"cannot read {documents.path}: {exc}") from None
     if document_id not in rows:
-        known = ", ".join(sorted(k for k in rows if k)) or "none"
+        known = ", ".join(sorted(k for k in rows if isinstance(k, str) and k)) or "none"
         raise QuoteError(f"no document {document_id!r} in {documents.path}; known: {known}")
-    path = package.root / (rows[document_id].get("path") or "")
+    relative = rows[document_id].get("path") or ""
+    reason = unsafe_seed_reason(package.root, relative)
+    if reason:
+        raise QuoteError(f"the seed path of {document_id!r}, {relative!r}, is not safe to read: it {reason}")
     try:
-        return path.read_bytes().decode("utf-8")
+        return read_regular(package.root / relative, MAX_SEED_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise QuoteError(f"cannot read the seed of {document_id!r}: {exc}") from None
 
@@ -64,6 +86,11 @@ def _mark(match: Match) -> str:
 
 
 def render_quote(result: QuoteResult) -> str:
+    """The answer for a terminal; the package's text (and the query) with unsafe characters escaped."""
+    return escape_text(_render_quote(result), keep="\n\t")
+
+
+def _render_quote(result: QuoteResult) -> str:
     if result.exact:
         n = len(result.starts)
         places = ", ".join(f"{s}–{s + len(result.query)}" for s in result.starts)

@@ -64,7 +64,15 @@ def _check_descriptor(descriptor: Path) -> list[Finding]:
     return findings
 
 
-_FILE_PROBLEMS = {"file-missing", "file-not-regular", "file-unreadable", "path-outside-package", "empty-file"}
+_FILE_PROBLEMS = {
+    "file-missing",
+    "file-not-regular",
+    "file-unreadable",
+    "path-outside-package",
+    "empty-file",
+    "compressed-resource",
+    "too-many-columns",
+}
 # Errors in the descriptor itself: our checks read the descriptor too, so they wait until it is mended.
 _DESCRIPTOR_ERRORS = {
     "package-error",
@@ -73,6 +81,7 @@ _DESCRIPTOR_ERRORS = {
     "field-error",
     "descriptor-invalid",
     "path-outside-package",
+    "remote-reference",
 }
 _LABEL_ERRORS = {"blank-label", "duplicate-label", "incorrect-label", "missing-label", "extra-label"}
 
@@ -101,7 +110,12 @@ def _deduplicate(findings: list[Finding]) -> list[Finding]:
             continue  # id-not-slug explains the pattern
         if f.code != "blank-row" and f.line is not None and (f.file, f.line) in blank:
             continue  # a blank row also breaks keys and required cells: one finding is enough
-        if f.code not in ("missing-cell", "extra-cell") and f.line is not None and (f.file, f.line) in ragged:
+        # A bare CR is what splits the row: it is the cause, so it stays beside the ragged row's finding.
+        if (
+            f.code not in ("missing-cell", "extra-cell", "bare-carriage-return")
+            and f.line is not None
+            and (f.file, f.line) in ragged
+        ):
             continue
         if f.code == "unique-error" and (f.file, f.line) in primary:
             continue  # the repeated primary key says it
@@ -135,15 +149,36 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     package = load_package(descriptor)
+    from .checks.upstream import reference_findings
+    from .dataset import locate
+
+    # A descriptor that refers to anything remote (a profile, a dialect, a path by URL) or, but for the
+    # data files, to a file outside the package is never handed to frictionless; and where a data file's
+    # path leaves the package, frictionless checks the descriptor only (it reads no data file for that),
+    # never the data. Validation touches no network and reads no file outside the package.
+    refused = reference_findings(package, data_paths=False)
+    outside = any(
+        problem is not None and problem.code != "file-not-regular"
+        for problem in (locate(package, r)[1] for r in package.resources)
+    )
+    data_engine = "none" if refused or outside else engine
+    only_descriptor = outside and not refused and engine != "none"
     with ThreadPoolExecutor(max_workers=1) as pool:
         # frictionless' check of the descriptor is pure Python; reading the tables is mostly pyarrow and
         # numpy, which let go of the GIL: on two cores the two overlap.
-        described = pool.submit(_check_descriptor, package.path) if engine == "fast" else None
-        dataset = load_dataset(descriptor)
+        described = pool.submit(_check_descriptor, package.path) if data_engine == "fast" or only_descriptor else None
+        dataset = load_dataset(package)
         findings: list[Finding] = list(dataset.findings)
+        said = set(findings)
+        findings.extend(f for f in refused if f not in said)  # a resource's path: the dataset said it
         for table in dataset.tables.values():
             findings.extend(table.findings)
-        descriptor_findings = described.result() if described is not None else []
+        try:
+            descriptor_findings = described.result() if described is not None else []
+        except Exception as exc:  # never a traceback, whatever the descriptor holds
+            descriptor_findings = [
+                finding("check-failed", DESCRIPTOR_FILE, f"the descriptor check stopped: {type(exc).__name__}: {exc}")
+            ]
     ctx = Context(dataset=dataset)
     checks = () if _descriptor_broken([*findings, *descriptor_findings]) else own_checks()
     own: list[Finding] = []
@@ -154,14 +189,16 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
     with ThreadPoolExecutor(max_workers=2) as pool:
         own_results = pool.map(lambda check: _run_check(check, ctx), checks[1:])
         try:
-            if engine == "fast":
+            if only_descriptor:
+                findings.extend(descriptor_findings)
+            elif data_engine == "fast":
                 from .checks.data import run_fast
 
                 findings.extend(run_fast(package.path, dataset, descriptor_findings))
-            elif engine == "frictionless":
-                from .checks.upstream import run_frictionless
+            elif data_engine == "frictionless":
+                from .checks.data import run_reference
 
-                findings.extend(run_frictionless(package.path, dataset))
+                findings.extend(run_reference(package.path, dataset))
         except Exception as exc:  # frictionless itself failed: say so, never a traceback
             findings.append(finding("check-failed", DESCRIPTOR_FILE, f"the data checks could not run: {exc}"))
         for found in own_results:

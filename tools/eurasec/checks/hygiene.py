@@ -12,6 +12,7 @@ from ..descriptor import Field
 from ..findings import Finding
 from ..kernels import ASCII_WHITE_BYTES, SLUG_PATTERN, is_slug, odd_ends
 from ..read import MAX_CELL_CHARS
+from ..render import BLANK_RANGES, FORMAT_RANGES, IGNORABLE_RANGES
 from .context import Context, rows_where, texts
 
 if TYPE_CHECKING:
@@ -23,9 +24,20 @@ PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 FORMULA_START = ("=", "+", "-", "@")
 
 
+def _in(ranges: tuple[tuple[int, int], ...]) -> frozenset[str]:
+    return frozenset(chr(c) for a, b in ranges for c in range(a, b + 1))
+
+
+# Shown as nothing, or as a blank, or a line break in disguise: Unicode's default-ignorable characters
+# (Hangul fillers, variation selectors, the combining grapheme joiner ...), braille blank, NEL and the
+# line and paragraph separators. With the control and format characters, a cell may hold none of them.
+_IGNORABLE = _in(IGNORABLE_RANGES) | _in(BLANK_RANGES)
+
+
 def _invisible(ch: str) -> bool:
-    """Control characters (but the line break a quote may carry) and format characters such as zero-width ones."""
-    return ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf")
+    """Control characters (but the line break a quote may carry), format characters such as zero-width ones,
+    default-ignorable and blank-looking characters, and line separators."""
+    return ch != "\n" and (ch in _IGNORABLE or unicodedata.category(ch) in ("Cc", "Cf"))
 
 
 def _id_field(name: str) -> bool:
@@ -62,19 +74,21 @@ _WHITE = r"[\t-\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{20
 _CONTROL = r"[\x00-\x09\x0b-\x1f\x7f]"
 
 
+def _re2_class(ranges: tuple[tuple[int, int], ...]) -> str:
+    return "".join(f"\\x{{{a:x}}}" + (f"-\\x{{{b:x}}}" if b > a else "") for a, b in ranges)
+
+
 # Unicode's "Cf" (format) characters, as Python's unicodedata lists them, written out for RE2:
 # the same set that cell_problems uses, and much quicker for RE2 to compile than \\p{Cf}.
 # tests/test_validate.py checks that it still matches this Python's unicodedata.
-_FORMAT = (
-    r"\x{ad}\x{600}-\x{605}\x{61c}\x{6dd}\x{70f}\x{890}-\x{891}\x{8e2}\x{180e}\x{200b}-\x{200f}"
-    r"\x{202a}-\x{202e}\x{2060}-\x{2064}\x{2066}-\x{206f}\x{feff}\x{fff9}-\x{fffb}\x{110bd}\x{110cd}"
-    r"\x{13430}-\x{13438}\x{1bca0}-\x{1bca3}\x{1d173}-\x{1d17a}\x{e0001}\x{e0020}-\x{e007f}"
-)
+_FORMAT = _re2_class(FORMAT_RANGES)
+# The default-ignorable and blank-looking characters and the separators (see _IGNORABLE), for RE2.
+_IGNORABLE_CLASS = _re2_class(IGNORABLE_RANGES + BLANK_RANGES)
 
 
 def _pattern(*, is_string: bool, verbatim: bool, unicode: bool) -> str:
     white = _WHITE if unicode else _ASCII_WHITE
-    control = f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_FORMAT}]" if unicode else _CONTROL
+    control = f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_FORMAT}{_IGNORABLE_CLASS}]" if unicode else _CONTROL
     parts = [r"^[=+\-@]", control]
     if is_string:
         parts += [f"^{white}", f"{white}$"]
@@ -94,7 +108,12 @@ def _closed_form(field: Field | None, is_id: bool) -> str | list[str] | None:
         return SLUG.pattern
     if field is None:
         return None
-    if field.enum and all(not list(cell_problems(v, is_id=False, is_string=True, verbatim=False)) for v in field.enum):
+    # Only an enum of text is a closed form of the cells' text: an enum of numbers (frictionless allows
+    # it on a number field) says nothing about how the cells are written.
+    if field.enum and all(
+        isinstance(v, str) and not list(cell_problems(v, is_id=False, is_string=True, verbatim=False))
+        for v in field.enum
+    ):
         return list(field.enum)
     return _CLEAN.get(field.type) if (field.format or "default") == "default" else None
 

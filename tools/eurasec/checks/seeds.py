@@ -3,33 +3,41 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from ..codes import finding
+from ..descriptor import read_regular
 from ..findings import Finding
+from ..paths import UnsafePathError, resolve_inside, unsafe_relative_reason
 from .context import Context
 
 SEEDS_DIR = "seeds"
 DOCUMENTS = "documents"
+MAX_SEED_BYTES = 1 << 30  # far above any text; a larger "seed" is refused, not read into memory
+_DIGITS = re.compile(r"[0-9]+")  # ASCII digits only: int() would take '١٢٣' and fail on '²'
 
 
-def _unsafe_reason(root: Path, relative: str) -> str | None:
-    pure = PurePosixPath(relative.replace("\\", "/"))
-    if pure.is_absolute() or ":" in relative:
-        return "is absolute"
-    if ".." in pure.parts:
-        return "climbs out with '..'"
-    if len(pure.parts) < 2 or pure.parts[0] != SEEDS_DIR:
+def unsafe_seed_reason(root: Path, relative: str) -> str | None:
+    """Why a seed path is not a plain file path inside seeds/, reached through no symlink; None if it is.
+
+    The same rules as a resource's path (paths.unsafe_relative_reason), and no symlink at all on the
+    way (the file or a folder), even one that stays inside: a seed is a plain file in seeds/.
+    """
+    reason = unsafe_relative_reason(relative)
+    if reason:
+        return reason
+    parts = PurePosixPath(relative).parts
+    if len(parts) < 2 or parts[0] != SEEDS_DIR:
         return f"is not inside {SEEDS_DIR}/"
-    # Any symlink on the way (the file or a folder) could lead anywhere.
-    current = root
-    for part in pure.parts:
-        current = current / part
-        if current.is_symlink():
-            return f"passes through the symlink {part}"
     try:
-        (root / relative).resolve().relative_to((root / SEEDS_DIR).resolve())
+        resolved = resolve_inside(root, relative, allow_symlinks=False)
+    except UnsafePathError as exc:
+        text = str(exc)
+        return text[len(repr(relative)) + 1 :] if text.startswith(repr(relative)) else text
+    try:
+        resolved.relative_to(Path(root, SEEDS_DIR).resolve())
     except ValueError:
         return f"resolves outside {SEEDS_DIR}/"
     return None
@@ -70,7 +78,7 @@ def check_seeds(ctx: Context) -> Iterator[Finding]:
             return finding(code, file, message, line=row.line, field=name, column=col(name), hint=hint)
 
         ctx.unreadable_documents.add(doc_id)
-        reason = _unsafe_reason(package.root, relative)
+        reason = unsafe_seed_reason(package.root, relative)
         path = package.root / relative
         if reason:
             yield at("seed-path-unsafe", f"seed path {relative!r} {reason}")
@@ -82,7 +90,7 @@ def check_seeds(ctx: Context) -> Iterator[Finding]:
             yield at("seed-path-unsafe", f"seed path {relative} is not a regular file")
             continue
         try:
-            raw = path.read_bytes()
+            raw = read_regular(path, MAX_SEED_BYTES)
         except OSError as exc:
             yield at("seed-missing", f"seed file {relative} cannot be read: {exc.strerror or exc}")
             continue
@@ -95,8 +103,17 @@ def check_seeds(ctx: Context) -> Iterator[Finding]:
                 f"{relative} has sha256 {digest}, but the row records {row.get('sha256')}",
                 "sha256",
             )
-        recorded = row.get("bytes")
-        if recorded and recorded.strip().isdigit() and int(recorded) != len(raw):
+        recorded = (row.get("bytes") or "").strip(" \t")  # spaces are the values check's to report
+        if recorded and not _DIGITS.fullmatch(recorded):
+            ok = False
+            yield at(
+                "seed-size-mismatch",
+                f"{relative} has {len(raw)} bytes, but the row records {recorded!r}, which is not a size"
+                " written in the digits 0-9",
+                "bytes",
+                hint=f"Write the size in the digits 0-9: {len(raw)}.",
+            )
+        elif recorded and (len(recorded) > 18 or int(recorded) != len(raw)):  # 18 digits: no int() of 5,000
             ok = False
             yield at("seed-size-mismatch", f"{relative} has {len(raw)} bytes, but the row records {recorded}", "bytes")
         if not ok:

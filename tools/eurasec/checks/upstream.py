@@ -8,12 +8,22 @@ messages are reworded to name values and lines rather than record positions.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..codes import CODES, finding
-from ..dataset import Dataset
+from ..dataset import Dataset, locate
+from ..descriptor import (
+    MAX_DESCRIPTOR_BYTES,
+    DescriptorError,
+    Package,
+    load_package,
+    parse_json,
+    read_regular,
+    references,
+)
 from ..findings import Finding
+from ..paths import inside_reason
 
 DESCRIPTOR_FILE = "datapackage.json"
 _CONSTRAINT = re.compile(r'constraint "(\w+)" is "(.*)"$', re.S)
@@ -150,32 +160,149 @@ def _descriptor_findings(errors: list[Any]) -> list[Finding]:
     return findings
 
 
+MAX_REFERENCED_FILES = 32  # local JSON files (a profile, a dialect) followed from the descriptor
+
+
+def _refused(ref_key: str, where: str, value: str, line: int | None, via: str | None) -> Finding:
+    place = f" (in {via})" if via else ""
+    return finding(
+        "remote-reference",
+        DESCRIPTOR_FILE,
+        f"{where} has {ref_key!r} {value!r}{place}, a remote reference: validation never fetches anything",
+        line=line,
+        field=ref_key,
+    )
+
+
+def reference_findings(package: Package, *, data_paths: bool = True) -> list[Finding]:
+    """What must stop frictionless from being handed the descriptor: every remote reference (a
+    profile, dialect, schema, $schema or $ref by URL, a resource path that is a URL), and every
+    local one that leads outside the package or through a symlink.
+
+    Local JSON files that the descriptor refers to (a profile, a dialect) are read (bounded, as the
+    descriptor is) and searched for remote references too, since frictionless would follow them.
+    data_paths: include the resources' own local paths that leave the package (dataset.locate says the
+    same of them). Without, only a remote one is: frictionless' check of the descriptor alone reads no data
+    file, so it may see a descriptor whose data path leaves the package (it says so itself), but nothing
+    may reach it that it would fetch.
+    """
+    root = package.root
+    findings: list[Finding] = []
+    by_path = {}
+    for r in package.resources:
+        by_path.setdefault(r.path, r)
+    pending = [(ref, None) for ref in reversed(references(package.raw, package.text))]
+    seen: set[str] = set()
+    while pending:
+        ref, via = pending.pop()
+        if ref.data_path and via is None:
+            if (not data_paths and not ref.remote) or _frictionless_refuses(ref.value):
+                continue
+            resource = by_path.get(ref.value)
+            problem = locate(package, resource)[1] if resource is not None else None
+            if problem is not None and problem.code != "file-not-regular":
+                findings.append(problem)
+            elif resource is None and ref.remote:
+                findings.append(_refused(ref.key, ref.where, ref.value, ref.line, via))
+            continue
+        if ref.remote:
+            findings.append(_refused(ref.key, ref.where, ref.value, ref.line, via))
+            continue
+        target = ref.value.split("#", 1)[0]
+        if not target:
+            continue  # "#/definitions/x": a pointer inside the same document
+        if via is not None:  # relative to the file that holds it
+            target = str(PurePosixPath(via).parent / target) if "/" in via else target
+        reason = inside_reason(root, target, allow_symlinks=False)
+        if reason:
+            message = f"{ref.where} has {ref.key!r} {ref.value!r}, which is not a file inside the package: {reason}"
+            findings.append(finding("path-outside-package", DESCRIPTOR_FILE, message, line=ref.line, field=ref.key))
+            continue
+        if target in seen or len(seen) >= MAX_REFERENCED_FILES or not (root / target).exists():
+            continue  # a missing file is frictionless' to report
+        seen.add(target)
+        try:
+            inner = parse_json(read_regular(root / target, MAX_DESCRIPTOR_BYTES), target)
+        except (OSError, DescriptorError) as exc:
+            message = f"{ref.where} has {ref.key!r} {ref.value!r}, which cannot be read as JSON: {exc}"
+            findings.append(finding("descriptor-invalid", DESCRIPTOR_FILE, message, line=ref.line, field=ref.key))
+            continue
+        if isinstance(inner, dict):
+            pending += [(r, target) for r in reversed(references(inner)) if not r.data_path or r.remote]
+    return findings
+
+
+def _frictionless_refuses(path: str) -> bool:
+    """Whether frictionless itself refuses this data path as unsafe, without reading it: then its own
+    finding (a resource-error) stands, and both engines report the same."""
+    from frictionless import helpers
+
+    return not helpers.is_safe_path(path)
+
+
+def _guard(descriptor: Path, *, data_paths: bool = True) -> list[Finding]:
+    """The reference findings of the descriptor at this path (read afresh, within the bounds), if any."""
+    try:
+        package = load_package(descriptor)
+    except DescriptorError as exc:
+        return [finding("descriptor-invalid", DESCRIPTOR_FILE, str(exc))]
+    return reference_findings(package, data_paths=data_paths)
+
+
+def _failed(what: str, exc: BaseException) -> list[Finding]:
+    return [finding("check-failed", DESCRIPTOR_FILE, f"frictionless could not {what}: {type(exc).__name__}: {exc}")]
+
+
 def run_frictionless(descriptor: Path, dataset: Dataset) -> list[Finding]:
-    """Validate everything with frictionless and translate its report; frictionless is imported only here."""
+    """Validate everything with frictionless and translate its report; frictionless is imported only here.
+
+    Never with a descriptor that refers to anything remote or outside the package: then its findings
+    are returned instead, and frictionless is not called.
+    """
+    refused = _guard(descriptor)
+    if refused:
+        return refused
     from frictionless import validate  # heavy: deferred so that `import eurasec` stays light
 
-    report = validate(str(descriptor))
-    findings = _descriptor_findings(report.errors)
-    for task in report.tasks:
-        findings.extend(translate_task(dataset, task.name, [e.to_descriptor() for e in task.errors]))
+    try:
+        report = validate(str(descriptor))
+        findings = _descriptor_findings(report.errors)
+        for task in report.tasks:
+            findings.extend(translate_task(dataset, task.name, [e.to_descriptor() for e in task.errors]))
+    except Exception as exc:  # RecursionError too: frictionless must never end in a traceback
+        return _failed("check the package", exc)
     return findings
 
 
 def check_descriptor(descriptor: Path) -> list[Finding]:
-    """frictionless' own check of the descriptor (not the data)."""
-    from frictionless import Package
+    """frictionless' own check of the descriptor (not the data); never of one that refers to anything
+    remote (those findings are returned instead); a data path that leaves the package it reports itself."""
+    refused = _guard(descriptor, data_paths=False)
+    if refused:
+        return refused
+    from frictionless import Package as FrictionlessPackage
 
-    return _descriptor_findings(Package.validate_descriptor(str(descriptor)).errors)
+    try:
+        return _descriptor_findings(FrictionlessPackage.validate_descriptor(str(descriptor)).errors)
+    except Exception as exc:
+        return _failed("check the descriptor", exc)
 
 
 def run_frictionless_on(descriptor: Path, dataset: Dataset, names: list[str]) -> list[Finding]:
-    """frictionless on some resources only (those the fast reader left alone), in the package's context."""
-    from frictionless import Package
+    """frictionless on some resources only (those the fast reader left alone), in the package's context;
+    never on a descriptor that refers to anything remote or outside the package."""
+    refused = _guard(descriptor)
+    if refused:
+        return refused
+    from frictionless import Package as FrictionlessPackage
 
-    package = Package(str(descriptor))
     findings = []
-    for name in names:
-        report = package.get_resource(name).validate()
-        for task in report.tasks:
-            findings.extend(translate_task(dataset, name, [e.to_descriptor() for e in task.errors]))
+    try:
+        package = FrictionlessPackage(str(descriptor))
+        for name in names:
+            report = package.get_resource(name).validate()
+            for task in report.tasks:
+                findings.extend(translate_task(dataset, name, [e.to_descriptor() for e in task.errors]))
+    except Exception as exc:
+        return [*findings, *_failed("check the data", exc)]
     return findings
