@@ -226,22 +226,23 @@ def _shut(sock: socket.socket) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+class _Watched:
+    """A handler whose connections are shut down at the deadline."""
+
     def __init__(self, deadline: _Deadline) -> None:
         super().__init__()
         self._deadline = deadline
 
     def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
-        return super().do_open(self._deadline.connection_class(http_class), req, **kwargs)
+        return super().do_open(self._deadline.connection_class(http_class), req, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, deadline: _Deadline) -> None:
-        super().__init__()
-        self._deadline = deadline
+class _WatchedHTTPHandler(_Watched, urllib.request.HTTPHandler):
+    pass
 
-    def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
-        return super().do_open(self._deadline.connection_class(http_class), req, **kwargs)
+
+class _WatchedHTTPSHandler(_Watched, urllib.request.HTTPSHandler):
+    pass
 
 
 class _RedirectHandler(urllib.request.HTTPRedirectHandler):
