@@ -14,7 +14,7 @@ from .tabular import (
     PatternUndecidableError,
     check_resource,
     lookup_keys,
-    python_pattern_verdicts,
+    python_pattern_verdicts_many,
     typed_columns,
 )
 from .upstream import DESCRIPTOR_FILE, check_descriptor, run_frictionless, run_frictionless_on, translate_task
@@ -120,8 +120,7 @@ def frictionless_pattern_guard(dataset: Dataset, names: set[str]) -> tuple[set[s
     """
     import pyarrow.compute as pc
 
-    unsafe: set[str] = set()
-    found = []
+    jobs = []  # (resource, field, pattern, cells with their counts)
     for resource in dataset.package.resources:
         table = dataset.tables.get(resource.name)
         if resource.name not in names or table is None or not table.readable:
@@ -130,23 +129,24 @@ def frictionless_pattern_guard(dataset: Dataset, names: set[str]) -> tuple[set[s
             pattern = f.constraints.get("pattern")
             if pattern is None or f.type != "string" or f.name not in table.columns:
                 continue
-            counts = pc.value_counts(table.columns[f.name]).to_pylist()
-            cells = [c["values"] for c in counts if c["values"]]
-            try:
-                timed = python_pattern_verdicts(f"^{pattern}$", cells)
-                total = sum(
-                    seconds * c["counts"]
-                    for (_, seconds), c in zip(timed, [c for c in counts if c["values"]], strict=True)
+            counts = [c for c in pc.value_counts(table.columns[f.name]).to_pylist() if c["values"]]
+            jobs.append((resource, f, pattern, counts))
+    results = python_pattern_verdicts_many([(f"^{p}$", [c["values"] for c in counts]) for _, _, p, counts in jobs])
+    unsafe: set[str] = set()
+    found = []
+    for (resource, f, pattern, counts), timed in zip(jobs, results, strict=True):
+        problem = timed if isinstance(timed, PatternUndecidableError) else None
+        if problem is None:
+            total = sum(seconds * c["counts"] for (_, seconds), c in zip(timed, counts, strict=True))
+            if total > tabular.PATTERN_SECONDS:
+                problem = PatternUndecidableError(
+                    f"Python's re would take about {total:.0f} s over the cells for the pattern {pattern},"
+                    f" over the {tabular.PATTERN_SECONDS:.0f} s bound: it backtracks catastrophically"
                 )
-                if total > tabular.PATTERN_SECONDS:
-                    raise PatternUndecidableError(
-                        f"Python's re would take about {total:.0f} s over the cells for the pattern {pattern},"
-                        f" over the {tabular.PATTERN_SECONDS:.0f} s bound: it backtracks catastrophically"
-                    )
-            except PatternUndecidableError as exc:
-                unsafe.add(resource.name)
-                column = dataset.column_number(resource.name, f.name)
-                found.append(finding("pattern-undecidable", resource.path, str(exc), field=f.name, column=column))
+        if problem is not None:
+            unsafe.add(resource.name)
+            column = dataset.column_number(resource.name, f.name)
+            found.append(finding("pattern-undecidable", resource.path, str(problem), field=f.name, column=column))
     return unsafe, found
 
 

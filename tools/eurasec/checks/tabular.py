@@ -170,12 +170,14 @@ PATTERN_SECONDS = 10.0
 PATTERN_SECONDS_PER_CELL = 20e-6
 _PATTERN_WORKER = (
     "import json, re, sys, time\n"
-    "pattern, cells = json.load(sys.stdin)\n"
-    "match, clock, out = re.compile(pattern).match, time.perf_counter, []\n"
-    "for cell in cells:\n"
-    "    start = clock()\n"
-    "    out.append([match(cell) is not None, clock() - start])\n"
-    "sys.stdout.write(json.dumps(out))\n"
+    "clock = time.perf_counter\n"
+    "for pattern, cells in json.load(sys.stdin):\n"
+    "    match, out = re.compile(pattern).match, []\n"
+    "    for cell in cells:\n"
+    "        start = clock()\n"
+    "        out.append([match(cell) is not None, clock() - start])\n"
+    "    sys.stdout.write(json.dumps(out) + '\\n')\n"
+    "    sys.stdout.flush()\n"
 )
 
 
@@ -294,35 +296,94 @@ def _re2_translation(wrapped: str) -> _Translation | None:
     return _Translation(re2=rf"\A(?:{body})", ascii_only="ascii" in uses)
 
 
-def python_pattern_verdicts(wrapped: str, cells: list[str]) -> list[tuple[bool, float]]:
+Verdicts = list[tuple[bool, float]]
+
+
+def python_pattern_verdicts(wrapped: str, cells: list[str]) -> Verdicts:
     """(re.match(wrapped, cell) matched, seconds it took) for each cell, run by Python in a child process
     that is killed at the time bound; raises PatternUndecidableError then."""
+    (result,) = python_pattern_verdicts_many([(wrapped, cells)])
+    if isinstance(result, PatternUndecidableError):
+        raise result
+    return result
+
+
+def python_pattern_verdicts_many(jobs: list[tuple[str, list[str]]]) -> list[Verdicts | PatternUndecidableError]:
+    """python_pattern_verdicts for many (pattern, cells) jobs, in one child process while they finish in time.
+
+    One process for all the patterns of a package instead of one each: starting Python costs more than
+    most patterns. Each job has its own bound; a job that overruns it kills the child, is undecidable,
+    and a new child takes the jobs after it.
+    """
+    results: list[Verdicts | PatternUndecidableError] = []
+    while len(results) < len(jobs):
+        results += _run_pattern_jobs(jobs[len(results) :])
+    return results
+
+
+def _run_pattern_jobs(jobs: list[tuple[str, list[str]]]) -> list[Verdicts | PatternUndecidableError]:
+    """As many jobs' results as one child gives before it fails or overruns (at least one)."""
     import json
+    import selectors
     import subprocess
     import sys
+    import time
 
-    if not cells:
-        return []
-    bound = PATTERN_SECONDS + PATTERN_SECONDS_PER_CELL * len(cells)
+    results: list[Verdicts | PatternUndecidableError] = []
+    while jobs and not jobs[0][1]:
+        results.append([])  # nothing to decide: no process
+        jobs = jobs[1:]
+    if not jobs:
+        return results
     try:
-        done = subprocess.run(
+        child = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", _PATTERN_WORKER],
-            input=json.dumps([wrapped, cells]).encode("ascii"),
-            capture_output=True,
-            timeout=bound,
-            check=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
-        verdicts = json.loads(done.stdout)
-    except subprocess.TimeoutExpired:
-        raise PatternUndecidableError(
-            f"Python's re did not decide the pattern {wrapped[1:-1]} on {len(cells):,} distinct cells"
-            f" within {bound:.0f} s: it backtracks catastrophically, and no cell is passed unchecked"
-        ) from None
-    except (subprocess.CalledProcessError, OSError, ValueError) as exc:
-        raise PatternUndecidableError(f"the pattern {wrapped[1:-1]} could not be checked: {exc}") from None
-    if not isinstance(verdicts, list) or len(verdicts) != len(cells):
-        raise PatternUndecidableError(f"the pattern {wrapped[1:-1]} could not be checked")
-    return [(bool(matched), float(seconds)) for matched, seconds in verdicts]
+    except OSError as exc:
+        return [*results, PatternUndecidableError(f"the pattern {jobs[0][0][1:-1]} could not be checked: {exc}")]
+    try:
+        assert child.stdin is not None and child.stdout is not None
+        # The child reads all its input before it writes: writing it all first cannot deadlock.
+        child.stdin.write(json.dumps(jobs).encode("ascii"))
+        child.stdin.close()
+        selector = selectors.DefaultSelector()
+        selector.register(child.stdout, selectors.EVENT_READ)
+        pending = b""
+        for wrapped, cells in jobs:
+            bound = PATTERN_SECONDS + PATTERN_SECONDS_PER_CELL * len(cells)
+            deadline = time.monotonic() + bound
+            while b"\n" not in pending:
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(timeout=left):
+                    results.append(
+                        PatternUndecidableError(
+                            f"Python's re did not decide the pattern {wrapped[1:-1]} on {len(cells):,} distinct"
+                            f" cells within {bound:.0f} s: it backtracks catastrophically, and no cell is passed"
+                            " unchecked"
+                        )
+                    )
+                    return results
+                chunk = child.stdout.read1(1 << 16)
+                if not chunk:
+                    results.append(PatternUndecidableError(f"the pattern {wrapped[1:-1]} could not be checked"))
+                    return results
+                pending += chunk
+            line, pending = pending.split(b"\n", 1)
+            try:
+                verdicts = json.loads(line)
+            except ValueError:
+                verdicts = None
+            if not isinstance(verdicts, list) or len(verdicts) != len(cells):
+                results.append(PatternUndecidableError(f"the pattern {wrapped[1:-1]} could not be checked"))
+                return results
+            results.append([(bool(matched), float(seconds)) for matched, seconds in verdicts])
+        return results
+    finally:
+        child.kill()
+        child.wait()
 
 
 def _python_decides(wrapped: str, cells: pa.Array, rows: np.ndarray, ok: np.ndarray) -> None:
