@@ -11,8 +11,19 @@ from eurasec.quotes import closest, fold
 from .conftest import DESCRIPTOR
 from .test_validate import invoke
 
+
+def seeds() -> dict[str, str]:
+    """Every document's seed text, by document id, as documents.csv points at it."""
+    import csv
+
+    with open(DESCRIPTOR.parent / "data/documents.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {row["id"]: (DESCRIPTOR.parent / row["path"]).read_text(encoding="utf-8") for row in rows}
+
+
+SEEDS = seeds()
 DOC = "stakhovsky-eurasian-approach"
-TEXT = (DESCRIPTOR.parent / "seeds/stakhovsky-eurasian-approach-view-from-belarus.txt").read_text(encoding="utf-8")
+TEXT = SEEDS.get(DOC, "")
 
 
 def run(*args: str):
@@ -99,3 +110,115 @@ def test_distinct_pairs_are_every_pair_once_including_quotes_cited_from_several_
         assert set(pairs) == {
             (q, d) for q, d, k in zip(quotes.tolist(), docs.tolist(), keep.tolist(), strict=True) if k
         }
+
+
+# Whatever a contributor types that is in the text but for case, the width of white space, dashes and
+# quotes is found, and the seed's own passage is offered, trimmed, with its offsets: for every document.
+
+_VARIANTS = {
+    "-": "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212",
+    "'": "'\u2018\u2019\u201a\u201b\u2032",
+    '"': '"\u201c\u201d\u201e\u201f\u2033',
+}
+_SPACES = [" ", "  ", "\n", "\n\n", "\t", " \n ", "\u00a0"]
+
+
+def _retyped(passage: str, rng) -> str:
+    """The passage as someone might type it: case, white space, dashes and quotes changed at random."""
+    out = []
+    for piece in re.split(r"(\s+)", passage):
+        if piece and piece.isspace():
+            out.append(rng.choice(_SPACES))
+            continue
+        for ch in piece:
+            choices = [c for c in (ch, ch.upper(), ch.lower()) if len(c) == 1 and fold(c) == fold(ch)]
+            choices += list(_VARIANTS.get(fold(ch), ""))
+            out.append(rng.choice(choices))
+    return rng.choice(["", " ", "\n"]) + "".join(out) + rng.choice(["", " ", "\t"])
+
+
+def _loose(text: str) -> str:
+    return re.sub(r"\s+", " ", fold(text)).strip()
+
+
+def _passages(text: str, rng, count: int) -> list[str]:
+    """Runs of 1 to 8 whole words of the text, with whatever lies between them."""
+    words = [m.span() for m in re.finditer(r"\S+", text)]
+    found = []
+    for _ in range(count if words else 0):
+        first = rng.randrange(len(words))
+        last = min(len(words) - 1, first + rng.randrange(8))
+        found.append(text[words[first][0] : words[last][1]])
+    return found
+
+
+def _offered(output: str) -> tuple[int, int, str]:
+    start, end = map(int, re.search(r"at characters (\d+)–(\d+)", output).groups())
+    marker = "exact quote to use:\n" if "exact quote to use:" in output else "quote:\n"
+    passage = output.split(marker, 1)[1].removesuffix("\n").split("\n(the white space at its ends")[0]
+    return start, end, passage
+
+
+@pytest.mark.parametrize("document_id", sorted(SEEDS))
+def test_text_retyped_in_case_spacing_dashes_and_quotes_is_found_as_the_seed_has_it(document_id: str):
+    import random
+
+    from eurasec.quote_helper import find_quote
+
+    text, rng = SEEDS[document_id], random.Random(document_id)
+    for passage in _passages(text, rng, 40):
+        typed = _retyped(passage, rng)
+        result = find_quote(DESCRIPTOR, document_id, typed)
+        match = result.match
+        assert match is not None, typed
+        assert match.passage == text[match.start : match.end] == match.passage.strip()
+        assert _loose(match.passage) == _loose(typed)
+        assert result.exact == (typed.strip() in text)
+
+
+@pytest.mark.parametrize("document_id", sorted(SEEDS))
+def test_the_command_prints_the_seed_passage_with_offsets_in_code_points(document_id: str):
+    import random
+
+    text, rng = SEEDS[document_id], random.Random(f"cli {document_id}")
+    for passage in _passages(text, rng, 5):
+        typed = _retyped(passage, rng)
+        result = run(document_id, typed)
+        start, end, offered = _offered(result.output)
+        assert text[start:end] == offered == offered.strip()
+        assert _loose(offered) == _loose(typed)
+        assert result.exit_code == (0 if typed.strip() in text else 1)
+
+
+@pytest.mark.parametrize("document_id", sorted(SEEDS))
+def test_a_name_typed_with_a_leading_the_gets_the_name_without_a_space_in_front(document_id: str):
+    # "the Gulf Cooperation Council" where the text has only "…, Gulf Cooperation Council": the quote to use
+    # must not start with the space before the name (validate would reject it as untrimmed-space).
+    names = [m.group() for m in re.finditer(r"(?<=[,;:] )[A-Z][a-z]+(?: [A-Z][a-z]+){1,3}", SEEDS[document_id])]
+    names = [n for n in names if f"the {n}" not in SEEDS[document_id] and f"The {n}" not in SEEDS[document_id]]
+    for name in names[:5]:
+        result = run(document_id, f"the {name}")
+        assert result.exit_code == 1
+        start, end, offered = _offered(result.output)
+        assert offered == name == SEEDS[document_id][start:end]
+
+
+@pytest.mark.parametrize("document_id", sorted(SEEDS))
+def test_spaces_around_an_exact_quote_are_left_out_of_the_quote_printed(document_id: str):
+    passage = next(iter(_passages(SEEDS[document_id], __import__("random").Random(1), 1)), None)
+    if passage is None:
+        pytest.skip("an empty seed")
+    result = run(document_id, f"  {passage}\n")
+    assert result.exit_code == 0
+    assert f"quote:\n{passage}\n(the white space at its ends is left out" in result.output
+
+
+def test_the_passage_validate_offers_for_a_near_miss_has_no_space_at_its_ends():
+    # "the Gulf Cooperation Council": the seed has no "the"; the passage offered must be a valid quote as it is.
+    from eurasec.quotes import closest
+
+    text = "members of the CICA, Gulf Cooperation Council and others"
+    match = closest(text, "the Gulf Cooperation Council")
+    assert match is not None and not match.exact
+    assert match.passage == match.passage.strip() and "Gulf Cooperation Council" in match.passage
+    assert text[match.start : match.end] == match.passage

@@ -89,8 +89,9 @@ def validate(descriptor: Path, fmt: str, engine: str) -> None:
 def quote(document_id: str, text: str, descriptor: Path) -> None:
     """Find TEXT in a seed document and print the exact quote with its character offsets.
 
-    Where there is no exact match, print the closest passage with the differences marked.
-    Exit status: 0 found, 1 not found, 2 unknown document or unreadable package.
+    Where TEXT is not in the seed as typed, print the seed's own passage, with the differences
+    marked: the one that differs only in case, spacing, dashes or quotes, else the closest one.
+    Exit status: 0 found exactly, 1 not found as typed, 2 unknown document or unreadable package.
     """
     from .quote_helper import QuoteError, find_quote, render_quote
     from .render import escape_text
@@ -102,6 +103,78 @@ def quote(document_id: str, text: str, descriptor: Path) -> None:
         sys.exit(2)
     click.echo(render_quote(result), nl=False)
     sys.exit(0 if result.exact else 1)
+
+
+@cli.command("add-document")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--id", "document_id", required=True, help="New slug id (lowercase kebab-case); never changes once published."
+)
+@click.option("--title", required=True, help="Title as it appears in the text.")
+@click.option("--author", required=True, help="Author as the text names them.")
+@click.option("--publisher", required=True, help="Organization that first published the text.")
+@click.option("--republisher", default="", help="Organization whose republished copy FILE is, if not the publisher.")
+@click.option("--url", required=True, help="Web address of the copy that FILE reproduces.")
+@click.option("--original-url", default="", help="Web address of the original publication, if it differs.")
+@click.option("--language", required=True, help="Language of the text as an ISO 639-1 code, such as en.")
+@click.option(
+    "--published-date",
+    default="",
+    help="YYYY-MM-DD, or YYYY-MM or YYYY when only that is known (sets date_precision); "
+    "leave out when the text gives no date: never a guess.",
+)
+@click.option("--date-note", default="", help="What is known about the date when it is not given exactly.")
+@click.option(
+    "--license-note",
+    default=None,
+    help="Terms under which the text is held. Default: the standard note for third-party text.",
+)
+@click.option(
+    "--descriptor",
+    type=click.Path(dir_okay=True, path_type=Path),
+    default=DESCRIPTOR_NAME,
+    show_default=True,
+    help="The package to add the document to.",
+)
+def add_document(file: Path, document_id: str, descriptor: Path, license_note: str | None, **fields: str) -> None:
+    """Register FILE as a seed document: copy it byte-exact into seeds/ and add its documents row.
+
+    The seed goes to seeds/<ID>.txt (a file already directly in seeds/ is registered where it is),
+    and its sha256, size and path are filled in; the documents table is rewritten in canonical
+    form. The text is never changed: a text not in Unicode NFC is stored as is, with a warning.
+    Running it again with the same FILE and ID says the text is registered already. Nothing is
+    written when anything is refused. Exit status: 0 added (warnings allowed), 1 refused (FILE not
+    UTF-8, empty or over 64 MiB, the id or the seed path taken, a table that cannot be written),
+    2 usage error (a missing or invalid option, FILE missing or not a file, unreadable descriptor).
+    """
+    from .add_document import DEFAULT_LICENSE_NOTE, AddDocumentError
+    from .add_document import add_document as run
+    from .render import escape_text
+
+    options = {"id": document_id, **fields}
+    options["license_note"] = DEFAULT_LICENSE_NOTE if license_note is None else license_note
+    try:
+        added = run(descriptor, file, options)
+    except AddDocumentError as exc:
+        for message in exc.messages:  # one problem a line
+            click.echo(f"error: {escape_text(message)}", err=True)
+        click.echo("nothing was written", err=True)
+        sys.exit(exc.status)
+    for warning in added.warnings:
+        click.echo(f"warning: {escape_text(warning)}", err=True)
+    where = "copied to" if added.copied else "already at"
+    click.echo(
+        escape_text(
+            f"added {added.document_id}: {where} {added.path} ({added.size:,} bytes, sha256 {added.sha256}),"
+            f" row in {added.table}"
+        )
+    )
+    package = "" if str(descriptor) == DESCRIPTOR_NAME else f" {descriptor}"
+    flag = "" if str(descriptor) == DESCRIPTOR_NAME else f" --descriptor {descriptor}"
+    click.echo("next:")
+    click.echo(escape_text(f'  eurasec quote {added.document_id} "a passage"{flag}   # the exact quote for a fact row'))
+    click.echo(f"  add {escape_text(added.path)} to the licence note in seeds/README.md")
+    click.echo(escape_text(f"  eurasec validate{package}   # a document that no fact cites yet is fine"))
 
 
 @cli.command()

@@ -1,5 +1,10 @@
 """The contributor's quote helper: where a passage is in a seed, or what to change so that it is.
 
+It looks for the text asked for (without white space at its ends, which no quote has) exactly;
+else ignoring case, the width of white space (a line break counts as a space), dashes, quotes and
+odd spaces; else for the closest passage. It always offers the seed's own characters, trimmed,
+with their offsets in Unicode code points, 0-based and end exclusive.
+
 It reads what validate reads, by the same rules: the documents table only where its path leads
 inside the package through no symlink, a seed only as a plain file inside seeds/ (no symlink,
 no '..', not absolute), both as regular files of bounded size. Anything else is a QuoteError
@@ -12,11 +17,13 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .descriptor import DescriptorError, load_package, read_regular
-from .quotes import Match, closest, find_all
+from .quotes import Difference, Match, _differences, closest, find_all, fold
 from .render import escape_text
 
 MAX_TABLE_BYTES = 1 << 30
@@ -29,9 +36,12 @@ class QuoteError(Exception):
 @dataclass(frozen=True)
 class QuoteResult:
     document_id: str
-    query: str
-    starts: list[int]  # every exact occurrence
-    match: Match | None  # the exact or the closest passage
+    query: str  # what was asked for, without white space at its ends (a quote has none)
+    starts: list[int]  # every exact occurrence of query
+    match: Match | None  # the exact passage, the one found ignoring case and spacing, or the closest
+    loose: list[int] = field(default_factory=list)  # starts of every passage found ignoring case and spacing
+    trimmed: bool = False  # the text asked for had white space at its ends, which was left out
+    without: str = ""  # the leading "the" left out to find the passage
 
     @property
     def exact(self) -> bool:
@@ -69,9 +79,113 @@ def seed_text(descriptor: str | Path, document_id: str) -> str:
         raise QuoteError(f"cannot read the seed of {document_id!r}: {exc}") from None
 
 
+_WHITE = re.compile(r"\s+")
+
+
+class _Loose:
+    """A text folded (case, dashes, quotes, odd spaces: quotes.fold) with every run of white space as
+    one space, and the way back from an offset in it to an offset in the text."""
+
+    def __init__(self, text: str) -> None:
+        folded = fold(text)  # as long as text: an offset in one is an offset in the other
+        pieces: list[str] = []
+        self._at: list[int] = []  # where each piece starts in the loose text...
+        self._from: list[int] = []  # ...and in the original
+        loose = last = 0
+        for white in _WHITE.finditer(folded):
+            for start, piece in ((last, folded[last : white.start()]), (white.start(), " ")):
+                if piece:
+                    self._at.append(loose)
+                    self._from.append(start)
+                    pieces.append(piece)
+                    loose += len(piece)
+            last = white.end()
+        if last < len(folded):
+            self._at.append(loose)
+            self._from.append(last)
+            pieces.append(folded[last:])
+        self.text = "".join(pieces)
+
+    @staticmethod
+    def of_query(query: str) -> str:
+        return _WHITE.sub(" ", fold(query))
+
+    def original(self, offset: int) -> int:
+        """The text's offset of the loose text's character at offset."""
+        piece = bisect_right(self._at, offset) - 1
+        return self._from[piece] + (offset - self._at[piece])
+
+
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+def _loose_differences(passage: str, start: int, query: str) -> tuple[Difference, ...]:
+    """Token by token (a word, a run of white space, a sign), where a passage found ignoring case,
+    spacing, dashes and quotes differs from the query: the two have the same tokens but for those."""
+    seed = list(_TOKEN.finditer(passage))
+    wrote = list(_TOKEN.finditer(query))
+
+    def key(token: str) -> str:
+        return " " if token.isspace() else fold(token)
+
+    if [key(t.group()) for t in seed] != [key(t.group()) for t in wrote]:
+        return _differences(passage, start, query)  # tokens split otherwise: align them as for any quote
+    return tuple(
+        Difference(start + a.start(), b.group(), a.group())
+        for a, b in zip(seed, wrote, strict=True)
+        if a.group() != b.group()
+    )
+
+
+def _trimmed(text: str, match: Match, query: str) -> Match:
+    """The match without white space at its ends (a quote has none), its differences worked out again."""
+    start, end = match.start, match.end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if (start, end) == (match.start, match.end):
+        return match
+    passage = text[start:end]
+    return Match(start, end, passage, False, _differences(passage, start, query))
+
+
+_ARTICLE = re.compile(r"the\s+(?=\S)", re.IGNORECASE)
+
+
 def find_quote(descriptor: str | Path, document_id: str, query: str) -> QuoteResult:
+    """Where query is in the document: exactly; else ignoring case, spacing, dashes and quotes (and, for a
+    name, a leading "the" that the text does not have); else the closest passage. Every passage offered
+    is the seed's own text, without white space at its ends."""
     text = seed_text(descriptor, document_id)
-    return QuoteResult(document_id, query, find_all(text, query), closest(text, query))
+    wanted = query.strip()
+    trimmed = wanted != query
+    starts = find_all(text, wanted)
+    if starts:
+        return QuoteResult(document_id, wanted, starts, closest(text, wanted), trimmed=trimmed)
+    if wanted:
+        loose = _Loose(text)
+        article = _ARTICLE.match(wanted)
+        # Aliases are written without a leading "the" (CONTRIBUTING): "the Gulf Cooperation Council"
+        # finds "Gulf Cooperation Council" where the text has no "the" before it.
+        for without in ("", article.group() if article else None):
+            if without is None:
+                continue
+            rest = wanted[len(without) :]
+            folded = loose.of_query(rest)
+            found = find_all(loose.text, folded)
+            if not found:
+                continue
+            places = [loose.original(i) for i in found]
+            start, end = places[0], loose.original(found[0] + len(folded) - 1) + 1
+            passage = text[start:end]
+            differences = _loose_differences(passage, start, rest)
+            if without:
+                differences = (Difference(start, without, ""), *differences)
+            match = Match(start, end, passage, False, differences)
+            return QuoteResult(document_id, wanted, [], match, places, trimmed, without.strip())
+    match = closest(text, wanted)
+    return QuoteResult(document_id, wanted, [], match and _trimmed(text, match, wanted), trimmed=trimmed)
 
 
 def _mark(match: Match) -> str:
@@ -90,27 +204,45 @@ def render_quote(result: QuoteResult) -> str:
     return escape_text(_render_quote(result), keep="\n\t")
 
 
+def _times(n: int) -> str:
+    return f"{n} time{'s' if n > 1 else ''}"
+
+
 def _render_quote(result: QuoteResult) -> str:
+    note = ["(the white space at its ends is left out: a quote has none)"] if result.trimmed else []
     if result.exact:
-        n = len(result.starts)
         places = ", ".join(f"{s}–{s + len(result.query)}" for s in result.starts)
         lines = [
-            f"found in {result.document_id} {n} time{'s' if n > 1 else ''}, at characters {places}"
+            f"found in {result.document_id} {_times(len(result.starts))}, at characters {places}"
             " (0-based, end exclusive)",
             "quote:",
             result.query,
+            *note,
         ]
         return "\n".join(lines) + "\n"
     if result.match is None:
         return f"not found in {result.document_id}, and no passage of it is alike\n"
     m = result.match
+    if result.loose:
+        others = len(result.loose) - 1
+        first = f"found in {result.document_id} at characters {m.start}–{m.end} (0-based, end exclusive)"
+        if others:
+            places = "place" if others == 1 else "places"
+            first += f" and in {others} more {places}, starting at {', '.join(map(str, result.loose[1:]))}"
+        ways = [f'without the leading "{result.without}"'] if result.without else []
+        if len(m.differences) > len(ways):
+            ways.append("ignoring case, spacing, dashes and quotes")
+        head = [f"{first}, but only {' and '.join(ways)}"]
+    else:
+        head = [f"not found in {result.document_id}; the closest passage is at characters {m.start}–{m.end}"]
     lines = [
-        f"not found in {result.document_id}; the closest passage is at characters {m.start}–{m.end}",
+        *head,
         "differences ([seed → yours]):",
         _mark(m),
         "",
         f"what differs: {m.summary()}",
         "exact quote to use:",
         m.passage,
+        *note,
     ]
     return "\n".join(lines) + "\n"

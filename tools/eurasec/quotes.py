@@ -163,7 +163,12 @@ def closest(text: str, quote: str, folded_text: str | None = None) -> Match | No
         start -= 1
     while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
         end += 1
+    # A quote that validate accepts has no white space at its ends (untrimmed-space): nor has the one offered.
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
     passage = text[start:end]
-    if SequenceMatcher(None, fold(passage), folded_quote, autojunk=False).ratio() < MIN_SIMILARITY:
+    if not passage or SequenceMatcher(None, fold(passage), folded_quote, autojunk=False).ratio() < MIN_SIMILARITY:
         return None
     return Match(start, end, passage, False, _differences(passage, start, quote))

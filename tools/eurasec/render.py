@@ -190,15 +190,108 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def cell_start(line: str, field_number: int) -> int | None:
+    """The 1-based character position at which the field_number-th cell of a record that starts on this
+    physical line starts, read as csv reads it (a quoted cell may hold commas and doubled quotes); None
+    when that cell does not start on this line (a quoted cell before it runs onto the next line, or the
+    record has fewer cells)."""
+    at = 0
+    for _ in range(field_number - 1):
+        if line.startswith('"', at):  # a quoted cell: up to its closing quote (a doubled one is a quote)
+            at += 1
+            while True:
+                closing = line.find('"', at)
+                if closing < 0:
+                    return None
+                if line.startswith('"', closing + 1):
+                    at = closing + 2
+                    continue
+                at = closing + 1
+                break
+        comma = line.find(",", at)
+        if comma < 0:
+            return None
+        at = comma + 1
+    if "\r" in line[:at]:
+        return None  # a lone CR ends the record for csv; the cell is not where it seems
+    return at + 1
+
+
+def _physical_lines(path: Path, numbers: set[int]) -> dict[int, str]:
+    """The named physical lines of a regular file (counted at LF, without their line end) that are UTF-8;
+    others are left out. A large file is mapped, not read."""
+    import mmap
+
+    from .read import open_regular
+
+    fd = open_regular(path)
+    try:
+        size = os.fstat(fd).st_size
+        data: bytes | mmap.mmap = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if size else b""
+    finally:
+        os.close(fd)
+    found, position, current = {}, 0, 1
+    for number in sorted(numbers):
+        while current < number and position >= 0:
+            position = data.find(b"\n", position)
+            position = position + 1 if position >= 0 else -1
+            current += 1
+        if position < 0 or position > len(data) or (position == len(data) and number > 1):
+            break
+        end = data.find(b"\n", position)
+        raw = data[position : end if end >= 0 else len(data)]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        found[number] = (text.removeprefix("\ufeff") if number == 1 else text).removesuffix("\r")
+    if isinstance(data, mmap.mmap):
+        data.close()
+    return found
+
+
+def character_columns(report: Report) -> dict[tuple[str, int, int], int]:
+    """For each (file, line, field number) of a finding, the 1-based character position on that line where
+    the field's cell starts, where that can be known: the file is read again from the package (as
+    validate read it: inside the package, no symlink, a regular file) and the cell starts on the line."""
+    from .paths import UnsafePathError, resolve_inside
+
+    package = getattr(report.dataset, "package", None)
+    if package is None:
+        return {}
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for f in report.findings:
+        if f.line and f.column:
+            wanted[f.file].add(f.line)
+    lines: dict[str, dict[int, str]] = {}
+    for file, numbers in wanted.items():
+        try:
+            lines[file] = _physical_lines(resolve_inside(package.root, file, allow_symlinks=False), numbers)
+        except (OSError, UnsafePathError, ValueError):
+            lines[file] = {}
+    columns = {}
+    for f in report.findings:
+        text = lines.get(f.file, {}).get(f.line or 0) if f.column else None
+        start = cell_start(text, f.column) if text is not None and f.column else None
+        if start is not None:
+            columns[(f.file, f.line, f.column)] = start
+    return columns
+
+
 def render_github(report: Report) -> str:
-    """Workflow commands: one ::error or ::warning line per finding, on the file's line and column."""
+    """Workflow commands: one ::error or ::warning line per finding, on the file's line and column.
+
+    GitHub reads `col` as a character position on the line, so it is the position at which the field's
+    cell starts on that line (see character_columns), and is left out where that is not known."""
     out = []
+    columns = character_columns(report)
     for f in report.sorted():
         props = [f"file={_escape_property(escape_text(f.file))}"]
         if f.line:
             props.append(f"line={f.line}")
-        if f.column:
-            props.append(f"col={f.column}")
+        column = columns.get((f.file, f.line or 0, f.column or 0))
+        if column:
+            props.append(f"col={column}")
         title = escape_text(f.code + (f" [{f.field}]" if f.field else ""))
         props.append(f"title={_escape_property(title)}")
         message = escape_text(f"{f.message}. Hint: {f.hint}")

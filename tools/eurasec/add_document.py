@@ -1,0 +1,359 @@
+"""`add-document`: register a seed text in one step, byte-exact, with its documents row.
+
+The text is copied unchanged to `seeds/<id>.txt` (or, when it already is a plain file directly in
+`seeds/`, registered where it is), and its row, with the sha256, size and path worked out here,
+is added to the documents table, which is then written in canonical form (fmt's writer: values
+are only rearranged, never changed). Every value is checked first against the documents schema
+and the hygiene rules that validate applies, so that the package stays valid.
+
+Nothing is written when anything is refused. The seed is written to a temporary file in `seeds/`
+and linked into place (never over an existing file), the table is replaced atomically, and if the
+table cannot be written the new seed is removed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import stat
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .descriptor import DescriptorError, Field, Package, Resource, load_package
+from .read import BOM, canonical_row, parse
+
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # a text of a few hundred pages is a few MiB
+SEEDS_DIR = "seeds"
+DOCUMENTS = "documents"
+DERIVED = ("path", "sha256", "bytes", "date_precision")  # worked out here, never given as options
+DEFAULT_LICENSE_NOTE = (
+    "Third-party text, copyright its author and publishers. It is stored unchanged only so that every"
+    " quote can be checked, and no licence of this project covers it."
+)
+_DATE_FORMS = (
+    (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), "day", ""),
+    (re.compile(r"[0-9]{4}-[0-9]{2}"), "month", "-01"),
+    (re.compile(r"[0-9]{4}"), "year", "-01-01"),
+)
+USAGE, REFUSED = 2, 1  # exit statuses: a wrong command line; a refusal because of the file or the package
+
+
+class AddDocumentError(Exception):
+    """The document cannot be added; nothing was written. `status` is the exit status to use."""
+
+    def __init__(self, message: str | list[str], status: int = REFUSED) -> None:
+        self.messages = [message] if isinstance(message, str) else list(message)  # one problem each
+        super().__init__("; ".join(self.messages))
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Added:
+    document_id: str
+    path: str  # the seed's path relative to the package root
+    sha256: str
+    size: int
+    table: str  # the documents table's path relative to the package root
+    copied: bool  # False when the same bytes already were at `path`
+    warnings: list[str] = field(default_factory=list)
+
+
+def published(value: str) -> tuple[str, str]:
+    """(published_date, date_precision) from YYYY-MM-DD, YYYY-MM or YYYY; ('', 'unknown') from ''."""
+    if not value:
+        return "", "unknown"
+    for form, precision, rest in _DATE_FORMS:
+        if form.fullmatch(value):
+            try:
+                return date.fromisoformat(value + rest).isoformat(), precision
+            except ValueError:
+                break
+    raise AddDocumentError(
+        f"--published-date {value!r} is not a date: write YYYY-MM-DD, or YYYY-MM or YYYY when only the month"
+        " or year is known (leave it out when the text gives no date)",
+        USAGE,
+    )
+
+
+def read_source(path: Path, max_bytes: int) -> bytes:
+    """The bytes of the text to add: a regular file of at most max_bytes (a link to one is followed)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise AddDocumentError(f"{path} does not exist", USAGE) from None
+    except OSError as exc:
+        raise AddDocumentError(f"{path} cannot be read: {exc.strerror or exc}", USAGE) from None
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise AddDocumentError(f"{path} is {kind}: give the text file itself", USAGE)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since the check above
+                raise AddDocumentError(f"{path} is not a regular file", USAGE)
+            chunks, size = [], 0
+            while size <= max_bytes:
+                chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise AddDocumentError(f"{path} cannot be read: {exc.strerror or exc}", USAGE) from None
+    if size > max_bytes:
+        raise AddDocumentError(
+            f"{path} is larger than {max_bytes:,} bytes ({max_bytes // (1 << 20)} MiB): a seed is one text,"
+            " not a collection; split it or check that it is the right file"
+        )
+    return b"".join(chunks)
+
+
+def text_of(raw: bytes, path: Path) -> str:
+    if not raw:
+        raise AddDocumentError(f"{path} is empty: a seed holds the text it is cited for")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AddDocumentError(
+            f"{path} is not UTF-8 text: byte 0x{raw[exc.start]:02x} at byte offset {exc.start} is not valid UTF-8;"
+            " convert the text to UTF-8 first (seeds are stored as UTF-8 text)"
+        ) from None
+
+
+def _uri_error(value: str) -> str | None:
+    import rfc3986
+
+    validator = rfc3986.validators.Validator().require_presence_of("scheme")
+    try:
+        validator.validate(rfc3986.uri_reference(value))
+    except rfc3986.exceptions.ValidationError:
+        return "it is not a URL with a scheme, such as https://example.org/text"
+    return None
+
+
+def _field_error(f: Field, value: str) -> str | None:
+    """What validate would say first about one value: the schema's constraints, then the hygiene rules."""
+    from .checks.hygiene import cell_problems
+
+    if not value:
+        return f"may not be empty: the documents table requires {f.name!r}" if f.required else None
+    problems = dict(cell_problems(value, is_id=f.name == "id", is_string=f.type == "string", verbatim=False))
+    if problems:  # for an id, that it is no slug says it all
+        return problems.get("id-not-slug") or next(iter(problems.values()))
+    if f.pattern and not re.fullmatch(f.pattern, value):
+        return f"it does not match the field's pattern {f.pattern}"
+    if f.enum and value not in f.enum:
+        return f"it is not one of {', '.join(map(str, f.enum))}"
+    if f.type == "string" and f.format == "uri":
+        return _uri_error(value)
+    return None
+
+
+def _value_errors(resource: Resource, values: dict[str, str], names: set[str]) -> list[str]:
+    """The problems of the named fields' values, each as '<option or field> <value>: <problem>'."""
+    errors = []
+    for f in resource.fields:
+        if f.name not in names:
+            continue
+        value = values.get(f.name, "")
+        problem = _field_error(f, value)
+        if problem:
+            option = f.name if f.name in DERIVED else f"--{f.name.replace('_', '-')}"
+            errors.append(f"{option} {value!r}: {problem}" if value else f"{option} {problem}")
+    return errors
+
+
+def _locate_table(package: Package) -> tuple[Resource, Path, str]:
+    """The documents resource, its file and that file's text; refused as fmt refuses a file."""
+    from .fmt import FormatError, _locate, _read
+
+    try:
+        index = package.resource_names.index(DOCUMENTS)
+    except ValueError:
+        raise AddDocumentError(f"the package has no {DOCUMENTS!r} resource", USAGE) from None
+    resource = package.resources[index]
+    try:
+        path = _locate(package, index, resource)
+        raw = _read(path)
+    except FormatError as exc:
+        raise AddDocumentError(f"{resource.path} cannot be updated: {exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AddDocumentError(
+            f"{resource.path} is not UTF-8 (byte offset {exc.start}): run eurasec validate"
+        ) from None
+    return resource, path, text.removeprefix(BOM)
+
+
+def _new_table(resource: Resource, text: str, values: dict[str, str]) -> tuple[str, list[dict[str, str]]]:
+    """The canonical text of the table with the new row added, and the rows it had before."""
+    from .fmt import FormatError, canonical_text
+
+    table = parse(text, resource.path)
+    header = table.header or []
+    rows = [dict(zip(header, record, strict=False)) for record in table.records if record]
+    lines = [header, *(record for record in table.records if record), [values.get(name, "") for name in header]]
+    if any(name not in header for name in resource.field_names):
+        raise AddDocumentError(
+            f"{resource.path}'s header is not the schema's fields: run eurasec fmt and eurasec validate first"
+        )
+    try:
+        return canonical_text("".join(canonical_row(r) + "\n" for r in lines).encode("utf-8"), resource), rows
+    except FormatError as exc:
+        raise AddDocumentError(
+            f"{resource.path} cannot be put in canonical form: {exc}; run eurasec validate, fix it, and try again"
+        ) from None
+
+
+def _target(package: Package, source: Path, document_id: str) -> str:
+    """Where the seed goes: where it already is, if that is directly in seeds/; else seeds/<id>.txt."""
+    seeds = Path(os.path.realpath(package.root / SEEDS_DIR))
+    real = Path(os.path.realpath(source))
+    if real.parent == seeds and not source.is_symlink():
+        return f"{SEEDS_DIR}/{real.name}"
+    return f"{SEEDS_DIR}/{document_id}.txt"
+
+
+def _same_bytes(path: Path, raw: bytes) -> bool:
+    from .descriptor import read_regular
+
+    try:
+        return read_regular(path, len(raw)) == raw
+    except OSError:
+        return False
+
+
+def _place_seed(path: Path, raw: bytes, relative: str) -> bool:
+    """Write the seed at path without ever replacing a file; True when it was written, False when the
+    same bytes were already there. Refused when a different file is there."""
+    if os.path.lexists(path):
+        if path.is_symlink() or not path.is_file() or not _same_bytes(path, raw):
+            raise AddDocumentError(
+                f"{relative} already exists and is not this text: a seed is never overwritten; choose another"
+                " --id, or remove that file if it is a leftover"
+            )
+        return False
+    path.parent.mkdir(exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, 0o644)
+        try:
+            os.link(temporary, path)  # fails, rather than replaces, when a file appeared meanwhile
+        except FileExistsError:
+            return _place_seed(path, raw, relative)
+        except OSError:  # a file system without hard links
+            if os.path.lexists(path):
+                return _place_seed(path, raw, relative)
+            os.rename(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    return True
+
+
+def add_document(
+    descriptor: str | Path,
+    source: Path,
+    options: dict[str, str],
+    *,
+    max_bytes: int | None = None,
+) -> Added:
+    """Copy source into seeds/ and add its row; options holds the row's other fields by name ('' = empty).
+
+    Raises AddDocumentError, having written nothing, when anything is refused.
+    """
+    from .checks.seeds import unsafe_seed_reason
+    from .fmt import _write_atomically
+
+    document_id = options.get("id", "")
+    try:
+        package = load_package(descriptor)
+    except DescriptorError as exc:
+        raise AddDocumentError(f"cannot read the package: {exc}", USAGE) from None
+    resource, table_path, table_text = _locate_table(package)
+    known = set(resource.field_names)
+    unknown = sorted(name for name, value in options.items() if value and name not in known)
+    if unknown:
+        raise AddDocumentError(
+            f"{resource.path} has no field {', '.join(map(repr, unknown))}: leave out those options", USAGE
+        )
+    missing = sorted(f.name for f in resource.fields if f.required and f.name not in options and f.name not in DERIVED)
+    if missing:
+        raise AddDocumentError(
+            f"the documents schema requires {', '.join(map(repr, missing))}, which add-document cannot fill:"
+            " add this row by hand",
+            USAGE,
+        )
+    values = {name: value for name, value in options.items() if name != "published_date"}
+    errors = []
+    try:
+        values["published_date"], values["date_precision"] = published(options.get("published_date", ""))
+    except AddDocumentError as exc:
+        errors.append(str(exc))
+        values["published_date"], values["date_precision"] = "", "unknown"
+    # Options first (a wrong id or date is the quickest to fix), then the file.
+    errors += _value_errors(resource, values, known - set(DERIVED) - {"published_date"})
+    if errors:
+        raise AddDocumentError(errors, USAGE)
+    raw = read_source(source, MAX_DOCUMENT_BYTES if max_bytes is None else max_bytes)
+    text = text_of(raw, source)
+    relative = _target(package, source, document_id)
+    reason = unsafe_seed_reason(package.root, relative)
+    if reason:
+        raise AddDocumentError(f"the seed cannot be stored at {relative}: it {reason}")
+    values.update(path=relative, sha256=hashlib.sha256(raw).hexdigest(), bytes=str(len(raw)))
+    errors = _value_errors(resource, values, set(DERIVED))
+    if errors:  # the derived path breaks the schema's pattern (a file in seeds/ with an odd name)
+        raise AddDocumentError(errors)
+    new_text, rows = _new_table(resource, table_text, values)
+    for row in rows:
+        if row.get("id") == document_id:
+            same = row.get("sha256") == values["sha256"]
+            raise AddDocumentError(
+                f"the id {document_id!r} is already taken in {resource.path}"
+                + (" by this very text: it is registered already" if same else ": choose another id")
+            )
+        if row.get("path") == relative:
+            raise AddDocumentError(
+                f"{relative} is already the seed of document {row.get('id')!r}: a seed is registered once"
+            )
+    warnings = []
+    if not unicodedata.is_normalized("NFC", text):
+        warnings.append(
+            "the text is not in Unicode NFC (somewhere a letter and its accent are stored apart); it is stored"
+            " as is, since seeds are byte-exact and never normalized: quotes from it must keep its characters"
+        )
+    if values.get("title") and values["title"] not in text:
+        warnings.append(
+            f"the title {values['title']!r} does not appear in the text (validate warns seed-title-not-found):"
+            " copy the title from the text exactly"
+        )
+    seed_path = package.root / relative
+    new_folder = not os.path.lexists(seed_path.parent)
+    copied, writing = False, relative
+    try:
+        copied = _place_seed(seed_path, raw, relative)
+        writing = resource.path
+        _write_atomically(table_path, new_text)
+    except BaseException as exc:
+        if copied:
+            seed_path.unlink(missing_ok=True)
+        if new_folder:
+            with contextlib.suppress(OSError):
+                seed_path.parent.rmdir()
+        if isinstance(exc, OSError):
+            raise AddDocumentError(f"{writing} could not be written: {exc.strerror or exc}") from None
+        raise
+    return Added(document_id, relative, values["sha256"], len(raw), resource.path, copied, warnings)
