@@ -15,6 +15,14 @@ from pathlib import Path
 import pytest
 
 from eurasec.build import build_release
+from eurasec.release_files import (
+    HASH_KEY,
+    SIZE_KEY,
+    SOURCES_KEY,
+    MalformedReleaseError,
+    sources_record,
+    stale_reason,
+)
 
 from .conftest import ROOT
 
@@ -31,15 +39,37 @@ def working_tree_files() -> list[str]:
     return [line for line in out.splitlines() if (ROOT / line).exists()]
 
 
-@pytest.fixture(scope="module")
-def checkout(tmp_path_factory) -> Path:
-    """A clean copy of the repository with its release built, as a maintainer would have before packaging."""
+def copy_working_tree(target: Path) -> Path:
+    """What a fresh clone of this working tree holds: no build/, no bundled release, no egg-info."""
     if not (ROOT / ".git").exists():
         pytest.skip("needs a git checkout to know which files are part of the project")
-    target = tmp_path_factory.mktemp("checkout")
     for name in working_tree_files():
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target / name, follow_symlinks=False)
+    return target
+
+
+def fresh_venv(target: Path, *, with_pip: bool = True) -> Path:
+    """A fresh venv whose dependencies are this environment's, appended after its own site-packages.
+
+    Without its own pip (with_pip=False), this environment's pip and setuptools are the ones it
+    uses: a build without isolation then has the build backend's requirements, and no package index.
+    """
+    subprocess.run([sys.executable, "-m", "venv", *([] if with_pip else ["--without-pip"]), str(target)], check=True)
+    site = subprocess.run(
+        [str(target / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(site, "_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory) -> Path:
+    """A clean copy of the repository with its release built, as a maintainer would have before packaging."""
+    target = copy_working_tree(tmp_path_factory.mktemp("checkout"))
     build_release(target / "datapackage.json", target / "build")
     return target
 
@@ -47,29 +77,22 @@ def checkout(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def dist(checkout: Path) -> Path:
     # --no-isolation: the build tools come from this environment, so no package index is needed.
-    subprocess.run(
+    out = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", "dist"],
         cwd=checkout,
         check=True,
         capture_output=True,
+        text=True,
     )
+    (checkout / "python-m-build.log").write_text(out.stdout + out.stderr, encoding="utf-8")
     return checkout / "dist"
 
 
 @pytest.fixture(scope="module")
 def venv(dist: Path, tmp_path_factory) -> Path:
     """A fresh venv with the wheel installed from the file, without any package index."""
-    target = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
+    target = fresh_venv(tmp_path_factory.mktemp("venv"))
     python = target / "bin" / "python"
-    # The dependencies are pre-installed: this environment's site-packages, appended after the venv's own.
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    Path(site, "_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
     (wheel,) = dist.glob("*.whl")
     subprocess.run(
         [str(python), "-m", "pip", "install", "--no-index", "--no-deps", "--quiet", str(wheel)],
@@ -191,12 +214,34 @@ def test_the_sdist_holds_what_the_wheel_needs(dist: Path):
         assert f"eurasec-1.0.0/{needed}" in names, needed
 
 
-def test_packaging_without_a_release_fails_with_a_clear_message(tmp_path: Path):
-    target = tmp_path / "checkout"
-    for name in working_tree_files():
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target / name, follow_symlinks=False)
-    shutil.rmtree(target / "tools/eurasec/_release", ignore_errors=True)
+def test_the_wheel_is_built_from_the_maintainers_release_not_a_rebuild(dist: Path, checkout: Path):
+    log = (checkout / "python-m-build.log").read_text(encoding="utf-8")
+    assert f"bundling {checkout / 'build' / 'eurasec-1.0.0'}" in log
+    assert "building the release" not in log, log
+
+
+def test_packaging_without_a_release_builds_one(tmp_path: Path):
+    """A fresh clone: no build/, no bundle. The backend builds the release in a temporary folder."""
+    target = copy_working_tree(tmp_path / "checkout")
+    out = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", "dist"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "building the release (there is no release in" in out.stderr
+    assert not (target / "build" / "eurasec-1.0.0").exists()  # the user's build/ is left alone
+    (wheel,) = (target / "dist").glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        descriptor = json.loads(archive.read("eurasec/_release/datapackage.json"))
+    assert descriptor[SOURCES_KEY] == sources_record(target)
+
+
+def test_invalid_data_is_never_packaged(tmp_path: Path):
+    target = copy_working_tree(tmp_path / "checkout")
+    actors = target / "data" / "actors.csv"
+    actors.write_text(actors.read_text(encoding="utf-8").replace(",person,", ",no-such-kind,", 1), encoding="utf-8")
     out = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", "dist"],
         cwd=target,
@@ -204,5 +249,74 @@ def test_packaging_without_a_release_fails_with_a_clear_message(tmp_path: Path):
         text=True,
     )
     assert out.returncode != 0
-    assert "Run `eurasec build` first" in out.stdout + out.stderr
-    assert not (target / "dist").exists() or not list((target / "dist").glob("*.whl"))
+    assert "the data is invalid, so no release can be built or packaged" in out.stdout + out.stderr
+    assert "no-such-kind" in out.stdout + out.stderr  # the findings are shown
+    assert not list(target.glob("dist/*.whl"))
+
+
+# --- the release descriptor ---------------------------------------------------------------
+
+
+def test_the_release_descriptor_passes_plain_frictionless_validate(checkout: Path):
+    """README: the descriptor works with any Frictionless tool; here the frictionless command this venv has."""
+    frictionless = Path(sys.executable).parent / "frictionless"
+    if not frictionless.exists():
+        pytest.skip("the frictionless command is not installed (pip install 'eurasec[tools]')")
+    release = checkout / "build" / "eurasec-1.0.0"
+    out = subprocess.run(
+        [str(frictionless), "validate", "datapackage.json"], cwd=release, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "byte-count" not in out.stdout and "hash-count" not in out.stdout
+
+
+def test_the_release_descriptor_carries_sizes_hashes_and_sources(checkout: Path):
+    release = checkout / "build" / "eurasec-1.0.0"
+    descriptor = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    sums = dict(reversed(line.split("  ", 1)) for line in (release / "SHA256SUMS").read_text().splitlines())
+    for resource in descriptor["resources"]:
+        path = release / resource["path"]
+        assert "bytes" not in resource and "hash" not in resource
+        assert resource[SIZE_KEY] == path.stat().st_size
+        assert resource[HASH_KEY] == sums[resource["path"]] == hashlib.sha256(path.read_bytes()).hexdigest()
+    sources = descriptor[SOURCES_KEY]
+    assert sources == sources_record(checkout)
+    assert set(sources["files"]) == {
+        "datapackage.json",
+        *(r["path"] for r in json.loads((checkout / "datapackage.json").read_text())["resources"]),
+        *(f"seeds/{p.name}" for p in (checkout / "seeds").iterdir()),
+    }
+    assert stale_reason(release, checkout) is None
+
+
+def test_a_changed_source_makes_the_release_stale(checkout: Path, tmp_path: Path):
+    copy = tmp_path / "copy"
+    shutil.copytree(checkout, copy, ignore=shutil.ignore_patterns("build", "dist*", "*.egg-info"))
+    release = checkout / "build" / "eurasec-1.0.0"
+    assert stale_reason(release, copy) is None
+    (copy / "seeds" / "README.md").write_text("changed\n", encoding="utf-8")
+    assert "changed since: seeds/README.md" in (stale_reason(release, copy) or "")
+
+
+@pytest.mark.parametrize(
+    ("sizes", "cap"), [({SIZE_KEY: 10}, 10), ({"bytes": 20}, 20), ({SIZE_KEY: 30, "bytes": 5}, 5), ({}, None)]
+)
+def test_the_download_cap_is_the_declared_size(sizes: dict, cap, checkout: Path):
+    from eurasec.loaders import _table
+
+    descriptor = json.loads((checkout / "build" / "eurasec-1.0.0" / "datapackage.json").read_text())
+    actors = next(r for r in descriptor["resources"] if r["name"] == "actors")
+    actors.pop(SIZE_KEY)
+    actors.update(sizes)
+    assert _table(descriptor, "actors").size == cap
+
+
+@pytest.mark.parametrize("bad", ["big", -1, True, 1.5])
+def test_a_declared_size_that_is_no_size_is_a_malformed_release(bad, checkout: Path):
+    from eurasec.loaders import _table
+
+    descriptor = json.loads((checkout / "build" / "eurasec-1.0.0" / "datapackage.json").read_text())
+    actors = next(r for r in descriptor["resources"] if r["name"] == "actors")
+    actors[SIZE_KEY] = bad
+    with pytest.raises(MalformedReleaseError, match=r"declares a size in bytes \(eurasec:bytes\)"):
+        _table(descriptor, "actors")

@@ -21,6 +21,7 @@ __all__ = [
     "InsecureReleaseWarning",
     "MalformedReleaseError",
     "ReleaseError",
+    "StaleReleaseError",
     "UnknownTableError",
     "__data_version__",
     "__version__",
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 _LOADERS = {"connect", "describe", "load", "load_arrow", "tables", "UnknownTableError"}
-_ERRORS = {"ChecksumError", "InsecureReleaseWarning", "MalformedReleaseError", "ReleaseError"}
+_ERRORS = {"ChecksumError", "InsecureReleaseWarning", "MalformedReleaseError", "ReleaseError", "StaleReleaseError"}
 
 
 def __getattr__(name: str) -> Any:

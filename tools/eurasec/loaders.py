@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .paths import unsafe_relative_reason
-from .release_files import MalformedReleaseError, Release, resolve
+from .release_files import SIZE_KEY, MalformedReleaseError, Release, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,9 +162,17 @@ def _table(descriptor: dict[str, Any], name: str) -> _Table:
     reason = unsafe_relative_reason(path)
     if reason:
         raise _bad(where, f"has a path {path!r} that {reason}")
-    size = resource.get("bytes")
-    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
-        raise _bad(where, f"declares a size in bytes that is not a whole number: {size!r}")
+    # The size caps the file's download: eurasec's own property, or the standard `bytes` that earlier
+    # releases declared; when both are there, the file may be no larger than either.
+    declared = []
+    for key in (SIZE_KEY, "bytes"):
+        value = resource.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise _bad(where, f"declares a size in bytes ({key}) that is not a whole number: {value!r}")
+        declared.append(value)
+    size = min(declared, default=None)
     schema = resource.get("schema")
     if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list) or not schema["fields"]:
         raise _bad(where, "has no schema with a list of fields")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import json
 import math
 import os
 import re
@@ -40,6 +41,14 @@ except ImportError:  # pragma: no cover - Windows
 CHECKSUMS = "SHA256SUMS"
 CACHE_ENV = "EURASEC_CACHE"
 BUNDLED = Path(__file__).resolve().parent / "_release"
+DESCRIPTOR = "datapackage.json"  # a release's descriptor, and the source package's, by the same name
+SEEDS = "seeds"
+# The release descriptor's own properties (a Frictionless tool ignores them): each Parquet file's size and
+# sha256 (not the standard `bytes` and `hash`, which frictionless cannot check on Parquet), and what the
+# release was built from: {"sha256": one digest of them all, "files": {package-relative name: sha256}}.
+SIZE_KEY = "eurasec:bytes"
+HASH_KEY = "eurasec:sha256"
+SOURCES_KEY = "eurasec:sources"
 
 # Bounds on one downloaded file. The environment variables override the constants (tests lower them).
 TIMEOUT_ENV = "EURASEC_DOWNLOAD_TIMEOUT"
@@ -69,6 +78,10 @@ class ChecksumError(ReleaseError):
 
 class MalformedReleaseError(ReleaseError):
     """A release's own files say something a release cannot: an unsafe name, a broken descriptor or table."""
+
+
+class StaleReleaseError(ReleaseError):
+    """A development install's release was built from other data than the checkout has now."""
 
 
 class InsecureReleaseWarning(UserWarning):
@@ -550,11 +563,124 @@ def _decode(data: bytes, origin: str) -> str:
         raise MalformedReleaseError(f"{origin} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
+def checkout_root(module_file: str | os.PathLike[str] = __file__) -> Path | None:
+    """The checkout this package runs from (an editable install, or PYTHONPATH=tools), or None when installed.
+
+    A checkout is the folder holding tools/eurasec/ beside datapackage.json and pyproject.toml.
+    """
+    package = Path(module_file).resolve().parent
+    root = package.parent.parent
+    if package.parent.name != "tools" or not (root / DESCRIPTOR).is_file() or not (root / "pyproject.toml").is_file():
+        return None
+    return root
+
+
+def _sha256_or_why(root: Path, relative: str) -> str:
+    """A source file's sha256; for one that cannot be read, why (never a digest, so never a match)."""
+    try:
+        path = resolve_inside(root, relative)
+        return sha256_file(path)
+    except UnsafePathError:
+        return "(leads outside the package)"
+    except (OSError, ReleaseError):
+        return "(missing or unreadable)"
+
+
+def source_files(root: Path, descriptor: Path | None = None) -> dict[str, str]:
+    """{package-relative name: sha256} of every file a release is built from, in name order.
+
+    The descriptor (recorded as datapackage.json, whatever its own name), each resource's file and
+    each file in seeds/: what the build validates and packs. Standard library only, so that the
+    loaders and the build backend can tell whether a release still matches its checkout.
+    """
+    descriptor = descriptor or root / DESCRIPTOR
+    files = {DESCRIPTOR: _sha256_or_why(descriptor.parent, descriptor.name)}
+    try:
+        raw = json.loads(descriptor.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        raw = {}
+    resources = raw.get("resources") if isinstance(raw, dict) else None
+    for resource in resources if isinstance(resources, list) else []:
+        path = resource.get("path") if isinstance(resource, dict) else None
+        if isinstance(path, str):
+            files[path] = _sha256_or_why(root, path)
+    with contextlib.suppress(OSError):
+        for entry in sorted(os.listdir(root / SEEDS)):
+            relative = f"{SEEDS}/{entry}"
+            with contextlib.suppress(UnsafePathError, OSError):
+                if not resolve_inside(root, relative).is_file():
+                    continue  # as the build: folders and special files in seeds/ are not taken
+            files[relative] = _sha256_or_why(root, relative)
+    return dict(sorted(files.items()))
+
+
+def sources_record(root: Path, descriptor: Path | None = None) -> dict[str, Any]:
+    """What the release descriptor records under SOURCES_KEY: one digest of every source file, and each file's."""
+    files = source_files(root, descriptor)
+    combined = "".join(f"{digest}  {name}\n" for name, digest in files.items())
+    return {"sha256": sha256_bytes(combined.encode("utf-8")), "files": files}
+
+
+def recorded_sources(folder: Path) -> dict[str, Any] | None:
+    """The SOURCES_KEY record of a local release's descriptor (checked against SHA256SUMS); None if it has none."""
+    path = Release(str(folder)).path(DESCRIPTOR)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8")).get(SOURCES_KEY)
+    except (OSError, ValueError, RecursionError, AttributeError) as exc:
+        raise MalformedReleaseError(f"{path} cannot be read: {exc}") from None
+    if not isinstance(record, dict) or not isinstance(record.get("sha256"), str):
+        return None
+    return record
+
+
+def stale_reason(folder: Path, root: Path) -> str | None:
+    """Why the release in folder does not match the sources in root now; None when it does."""
+    record = recorded_sources(folder)
+    if record is None:
+        return f"{folder} does not record what it was built from (an older eurasec built it)"
+    current = sources_record(root)
+    if record["sha256"] == current["sha256"]:
+        return None
+    before = record.get("files") if isinstance(record.get("files"), dict) else {}
+    now = current["files"]
+    changed = sorted(name for name in before.keys() | now.keys() if before.get(name) != now.get(name))
+    shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return f"{folder} was built from other data than {root} has now (changed since: {shown or 'the sources'})"
+
+
+def checkout_release(root: Path) -> Release:
+    """The release that `eurasec build` wrote for this checkout, if it still matches the checkout's data."""
+    try:
+        raw = json.loads((root / DESCRIPTOR).read_text(encoding="utf-8"))
+        name = f"{raw['name']}-{raw['version']}"
+    except (OSError, ValueError, RecursionError, KeyError, TypeError) as exc:
+        raise ReleaseError(f"{root / DESCRIPTOR} cannot be read for the release's name and version: {exc}") from None
+    reason = unsafe_relative_reason(name)
+    if reason or "/" in name:
+        raise ReleaseError(f"the release name {name!r} in {root / DESCRIPTOR} cannot be a folder's name")
+    folder = root / "build" / name
+    if not (folder / CHECKSUMS).is_file():
+        raise ReleaseError(
+            f"this is a development install of the checkout {root}: it loads build/{name}/, which does not exist. "
+            f"Run `eurasec build` in {root} first."
+        )
+    stale = stale_reason(folder, root)
+    if stale:
+        raise StaleReleaseError(
+            f"{stale}: loading it would give old values. Run `eurasec build` in {root} to rebuild it."
+        )
+    return Release(str(folder))
+
+
 def bundled_release() -> Release:
+    """The release a loader reads by default: the checkout's build in a development install, else the bundled one."""
+    root = checkout_root()
+    if root is not None:
+        return checkout_release(root)
     if not (BUNDLED / CHECKSUMS).is_file():
         raise ReleaseError(
-            "this installation carries no release data (a development install?). "
-            "Run `eurasec build` and pass release='build/<name>-<version>', or install the wheel."
+            "this installation carries no release data: reinstall eurasec from a wheel, or pass "
+            "release='<folder or URL of a release>'."
         )
     return Release(str(BUNDLED))
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..release_files import HASH_KEY, SIZE_KEY, SOURCES_KEY, sources_record
 from ..schema import passages_resource
 from .context import DATASETTE_METADATA, RELEASE_DESCRIPTOR, SQLITE_FILE, ReleaseInput, build_versions, sha256_file
 from .parquet import parquet_path
@@ -18,21 +19,25 @@ def _dump(data: Any) -> str:
 
 
 def export_release_descriptor(release: ReleaseInput, folder: Path) -> None:
-    """The same metadata, with each resource pointing at its Parquet file and carrying its bytes and hash."""
+    """The same metadata, with each resource pointing at its Parquet file and carrying its size and sha256.
+
+    The size and sha256 are eurasec's own properties (SIZE_KEY, HASH_KEY), not the standard `bytes`
+    and `hash`: frictionless reads Parquet without counting its bytes, so a plain `frictionless
+    validate` would fail every resource on them. The descriptor also records the library versions
+    used and what the release was built from (SOURCES_KEY: a digest of the source descriptor, every
+    table's file and every seed), so that a stale release can be told from a current one.
+    """
     descriptor = copy.deepcopy(release.package.raw)
     for resource in descriptor["resources"]:
         relative = parquet_path(resource["name"])
         path = release.written[relative]
-        resource.update(
-            path=relative,
-            format="parquet",
-            mediatype="application/vnd.apache.parquet",
-            bytes=path.stat().st_size,
-            hash=f"sha256:{sha256_file(path)}",
-        )
-        resource.pop("encoding", None)
-        resource.pop("dialect", None)
+        for standard in ("encoding", "dialect", "bytes", "hash"):  # they described the CSV
+            resource.pop(standard, None)
+        resource.update(path=relative, format="parquet", mediatype="application/vnd.apache.parquet")
+        resource[SIZE_KEY] = path.stat().st_size
+        resource[HASH_KEY] = sha256_file(path)
     descriptor["eurasec:build"] = build_versions()
+    descriptor[SOURCES_KEY] = sources_record(release.package.root, release.package.path)
     (folder / RELEASE_DESCRIPTOR).write_text(_dump(descriptor), encoding="utf-8")
     release.written[RELEASE_DESCRIPTOR] = folder / RELEASE_DESCRIPTOR
 
