@@ -3,6 +3,11 @@
 Every fault names what a contributor did and what validate must report: the code, the
 file and the line. The expected line is the line the edit touched, so the expectation
 comes from the edit itself, not from the validator's output.
+
+No line number is written down: each fault finds the row it edits by its key (an actor's id,
+a document's step number...) in the real package's CSVs, and takes the line from there. The
+corpus therefore holds for any valid data, however many documents and rows it has, as long as
+the rows it edits (the Stakhovsky document's) are there.
 """
 
 from __future__ import annotations
@@ -12,6 +17,18 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .conftest import (
+    STAKHOVSKY,
+    csv_rows,
+    file_of,
+    find_row,
+    first_line_citing,
+    last_line,
+    line_of,
+    resources,
+    sorted_line,
+)
 
 Expected = tuple[str, str, int | None]  # (code, file, line)
 
@@ -152,11 +169,23 @@ def add_column(file: str, name: str, value: str) -> Callable[[Path], None]:
     return apply
 
 
+def edit_line_bytes(file: str, line: int, old: bytes, new: bytes) -> Callable[[Path], None]:
+    """Replace old by new on one physical line, as bytes (for edits that are not valid UTF-8)."""
+
+    def apply(pkg: Path) -> None:
+        lines = (pkg / file).read_bytes().split(b"\n")
+        assert old in lines[line - 1], f"{file}:{line} has no {old!r}"
+        lines[line - 1] = lines[line - 1].replace(old, new, 1)
+        (pkg / file).write_bytes(b"\n".join(lines))
+
+    return apply
+
+
 def seed_symlink(pkg: Path) -> None:
     """Point the document at a symlink to the (correct) seed: the bytes match, the path is unsafe."""
-    seed = "stakhovsky-eurasian-approach-view-from-belarus.txt"
+    seed = DOCUMENT["path"].removeprefix("seeds/")
     os.symlink(seed, pkg / "seeds" / "link.txt")
-    edit_line("data/documents.csv", 2, f"seeds/{seed}", "seeds/link.txt")(pkg)
+    edit_line(D, DOC_LINE, f",{DOCUMENT['path']},", ",seeds/link.txt,")(pkg)
 
 
 def drop_column(file: str, index: int) -> Callable[[Path], None]:
@@ -175,11 +204,8 @@ def drop_column(file: str, index: int) -> Callable[[Path], None]:
 
 
 # --- the corpus -------------------------------------------------------------------------
-# Line numbers in the real files (sorted by primary key), used below:
-#   actors.csv: 2 alexander-lukashenko, 3 belarus, 4 china, 5 eurasia, 9 russia, 11 vitaly-stakhovsky
-#   steps.csv: lines 2..6 are steps 1..5;  trends.csv: lines 2..11 are trends 1..10
-#   documents.csv: 2 the seed;  aliases.csv: 2 ASEAN, 3 Alexander Lukashenko, 4 BRICS, 5 BRICS group
-#   initiatives.csv: 2 charter-of-diversity-and-multipolarity
+# Every line below is looked up by key in the real files (sorted by primary key): the rows edited
+# are the Stakhovsky document's own, and nothing assumes it is the only document.
 
 A, S, T, D, AL, INI = (
     "data/actors.csv",
@@ -190,21 +216,47 @@ A, S, T, D, AL, INI = (
     "data/initiatives.csv",
 )
 DP = "datapackage.json"
-# When the seed fails its checks, every fact table says once (at its first row) that its quotes went unchecked.
+DOC = STAKHOVSKY
+DOCUMENT = find_row("documents", id=DOC)
+DOC_LINE = line_of(D, id=DOC)
+SEED = DOCUMENT["path"]
+SIZE = int(DOCUMENT["bytes"])
+
+
+def actor(id: str) -> int:
+    return line_of(A, id=id)
+
+
+def alias(name: str) -> int:
+    return line_of(AL, document_id=DOC, alias=name)
+
+
+def step(number: int) -> int:
+    return line_of(S, document_id=DOC, number=str(number))
+
+
+def trend(number: int) -> int:
+    return line_of(T, document_id=DOC, number=str(number))
+
+
+def last_number(table: str) -> int:
+    """The document's highest trend or step number (they run 1, 2, 3...)."""
+    return max(int(row["number"]) for row in csv_rows(table) if row["document_id"] == DOC)
+
+
+LAST_STEP, LAST_TREND = last_number("steps"), last_number("trends")
+# Ids the faults invent must not exist already, or the fault would be another one.
+COPY_ID, UNKNOWN_ID, UNUSED_ACTOR = f"{DOC}-0", f"{DOC}-2", "zimbabwe"
+assert not {COPY_ID, UNKNOWN_ID} & {row["id"] for row in csv_rows("documents")}
+assert UNUSED_ACTOR not in {row["id"] for row in csv_rows("actors")}
+
+# When the seed fails its checks, every fact table says once (at its first row citing the
+# document) that those quotes went unchecked.
 QUOTES_UNCHECKED = [
-    ("quote-document-unknown", f"data/{table}.csv", 2)
-    for table in (
-        "actors",
-        "affiliations",
-        "aliases",
-        "initiative_actors",
-        "initiative_organizations",
-        "initiative_parts",
-        "initiatives",
-        "organizations",
-        "steps",
-        "trends",
-    )
+    ("quote-document-unknown", file_of(name), line)
+    for name, resource in resources().items()
+    if any(f["name"] == "quote" for f in resource["schema"]["fields"])
+    and (line := first_line_citing(name, DOC)) is not None
 ]
 
 
@@ -214,47 +266,88 @@ def fault(name: str, story: str, apply: Callable[[Path], None], *expect: Expecte
 
 FAULTS: list[Fault] = [
     # What frictionless finds.
-    fault("type-error", "a step number written as a word", edit_line(S, 3, ",2,", ",two,"), ("type-error", S, 3)),
-    fault("enum", "an actor kind misspelt", edit_line(A, 2, ",person,", ",persn,"), ("constraint-error", A, 2)),
-    fault("pattern", "a Wikidata id without its Q", edit_line(A, 3, "Q184", "184"), ("constraint-error", A, 3)),
-    fault("minimum", "a year before the minimum", edit_line(INI, 3, ",2024,", ",1024,"), ("constraint-error", INI, 3)),
+    fault(
+        "type-error",
+        "a step number written as a word",
+        edit_line(S, step(2), f"{DOC},2,", f"{DOC},two,"),
+        ("type-error", S, step(2)),
+    ),
+    fault(
+        "enum",
+        "an actor kind misspelt",
+        edit_line(A, actor("alexander-lukashenko"), ",person,", ",persn,"),
+        ("constraint-error", A, actor("alexander-lukashenko")),
+    ),
+    fault(
+        "pattern",
+        "a Wikidata id without its Q",
+        edit_line(A, actor("belarus"), ",Q184,", ",184,"),
+        ("constraint-error", A, actor("belarus")),
+    ),
+    fault(
+        "minimum",
+        "a year before the minimum",
+        edit_line(INI, line_of(INI, id="cyber-non-aggression-act"), ",2024,", ",1024,"),
+        ("constraint-error", INI, line_of(INI, id="cyber-non-aggression-act")),
+    ),
     fault(
         "maximum",
         "a trend number above the maximum",
-        edit_line(T, 11, ",10,", ",1000,"),
-        ("constraint-error", T, 11),
-        ("numbering-gap", T, 11),
+        edit_line(T, trend(LAST_TREND), f"{DOC},{LAST_TREND},", f"{DOC},1000,"),
+        ("constraint-error", T, trend(LAST_TREND)),
+        ("numbering-gap", T, trend(LAST_TREND)),
     ),
-    fault("required", "an actor's name left empty", edit_line(A, 4, ",China,", ",,"), ("constraint-error", A, 4)),
-    fault("primary-key", "an alias row pasted twice", copy_line(AL, 4, 5), ("primary-key", AL, 5)),
+    fault(
+        "required",
+        "an actor's name left empty",
+        edit_line(A, actor("china"), ",China,", ",,"),
+        ("constraint-error", A, actor("china")),
+    ),
+    fault(
+        "primary-key",
+        "an alias row pasted twice",
+        copy_line(AL, alias("BRICS"), alias("BRICS") + 1),
+        ("primary-key", AL, alias("BRICS") + 1),
+    ),
     # Both copies of a referenced actor are used: the repeat is the one finding, not an unused entity.
-    fault("primary-key-entity", "an actor row pasted twice", copy_line(A, 3, 4), ("primary-key", A, 4)),
+    fault(
+        "primary-key-entity",
+        "an actor row pasted twice",
+        copy_line(A, actor("belarus"), actor("belarus") + 1),
+        ("primary-key", A, actor("belarus") + 1),
+    ),
     fault(
         "unique",
         "two documents with the same seed path",
-        copy_line(D, 2, 3, "stakhovsky-eurasian-approach,", "stakhovsky-eurasian-approach-copy,"),
-        ("unique-error", D, 3),
+        # The copy's id sorts right after the original's, so the row stands in canonical order.
+        copy_line(D, DOC_LINE, DOC_LINE + 1, f"{DOC},", f"{COPY_ID},"),
+        ("unique-error", D, DOC_LINE + 1),
     ),
     fault(
         "foreign-key",
         "an alias pointing at an actor that does not exist",
-        edit_line(AL, 3, "alexander-lukashenko", "alexander-lukashenka"),
-        ("foreign-key", AL, 3),
+        edit_line(AL, alias("Alexander Lukashenko"), ",alexander-lukashenko,", ",alexander-lukashenka,"),
+        ("foreign-key", AL, alias("Alexander Lukashenko")),
     ),
     fault(
         "foreign-key-document",
         "an actor citing an unknown document",
-        edit_line(A, 5, "stakhovsky-eurasian-approach", "stakhovsky-eurasian-approach-2"),
-        ("foreign-key", A, 5),
+        edit_line(A, actor("eurasia"), f",{DOC},", f",{UNKNOWN_ID},"),
+        ("foreign-key", A, actor("eurasia")),
     ),
-    fault("missing-cell", "a row that lost its last cell", drop_last_cell(S, 4), ("missing-cell", S, 4)),
+    fault("missing-cell", "a row that lost its last cell", drop_last_cell(S, step(3)), ("missing-cell", S, step(3))),
     fault(
         "extra-cell",
         "an unquoted comma that splits a cell",
-        edit_line(A, 9, ",Russia,", ",Russia,Moscow,"),
-        ("extra-cell", A, 9),
+        edit_line(A, actor("russia"), ",Russia,", ",Russia,Moscow,"),
+        ("extra-cell", A, actor("russia")),
     ),
-    fault("blank-row", "an empty line in the middle of a table", insert_line(A, 6, ""), ("blank-row", A, 6)),
+    fault(
+        "blank-row",
+        "an empty line in the middle of a table",
+        insert_line(A, actor("china"), ""),
+        ("blank-row", A, actor("china")),
+    ),
     fault("blank-label", "a header cell erased", edit_line(S, 1, ",text,", ",,"), ("blank-label", S, 1)),
     fault(
         "duplicate-label", "a header name typed twice", edit_line(S, 1, ",text,", ",number,"), ("duplicate-label", S, 1)
@@ -270,9 +363,9 @@ FAULTS: list[Fault] = [
     fault(
         "encoding",
         "a table saved as Latin-1",
-        bytes_edit(S, lambda b: b.replace(b"recognition", b"r\xe9cognition", 1)),
-        ("encoding-not-utf8", S, 2),
-        ("value-not-in-quote", S, 2),
+        edit_line_bytes(S, step(1), b"recognition", b"r\xe9cognition"),
+        ("encoding-not-utf8", S, step(1)),
+        ("value-not-in-quote", S, step(1)),
     ),
     fault("file-missing", "a table deleted", remove(S), ("file-missing", S, None)),
     fault(
@@ -317,99 +410,107 @@ FAULTS: list[Fault] = [
     fault(
         "quote-hyphen",
         "a quote retyped with a hyphen for the seed's en dash",
-        edit_line(AL, 2, "regional organizations – ASEAN", "regional organizations - ASEAN"),
-        ("quote-not-found", AL, 2),
+        edit_line(AL, alias("ASEAN"), "regional organizations – ASEAN", "regional organizations - ASEAN"),
+        ("quote-not-found", AL, alias("ASEAN")),
     ),
     fault(
         "quote-word",
         "a quote with one word changed",
-        edit_line(A, 4, "such centers of power as Russia and China", "such centres of power as Russia and China"),
-        ("quote-not-found", A, 4),
+        edit_line(
+            A, actor("china"), "such centers of power as Russia and China", "such centres of power as Russia and China"
+        ),
+        ("quote-not-found", A, actor("china")),
     ),
     fault(
         "quote-invented",
         "a quote that is not in the text at all",
-        edit_line(A, 4, "such centers of power as Russia and China", "a rising power in Asia"),
-        ("quote-not-found", A, 4),
+        edit_line(A, actor("china"), "such centers of power as Russia and China", "a rising power in Asia"),
+        ("quote-not-found", A, actor("china")),
     ),
     fault(
         "value-not-in-quote",
         "an alias its quote does not contain",
-        edit_line(AL, 4, "BRICS,", "BRICA,"),
-        ("value-not-in-quote", AL, 4),
+        edit_line(AL, alias("BRICS"), f"{DOC},BRICS,", f"{DOC},BRICA,"),
+        ("value-not-in-quote", AL, alias("BRICS")),
     ),
     fault(
         "seed-hash",
         "the seed's bytes changed (a typography 'fix')",
-        bytes_edit(
-            "seeds/stakhovsky-eurasian-approach-view-from-belarus.txt", lambda b: b.replace("–".encode(), b"-", 1)
-        ),
-        ("seed-hash-mismatch", D, 2),
-        ("seed-size-mismatch", D, 2),
+        bytes_edit(SEED, lambda b: b.replace("–".encode(), b"-", 1)),
+        ("seed-hash-mismatch", D, DOC_LINE),
+        ("seed-size-mismatch", D, DOC_LINE),
         *QUOTES_UNCHECKED,
     ),
     fault(
         "seed-size",
         "a wrong byte count in the documents row",
-        edit_line(D, 2, ",10348,", ",10349,"),
-        ("seed-size-mismatch", D, 2),
+        edit_line(D, DOC_LINE, f",{SIZE},", f",{SIZE + 1},"),
+        ("seed-size-mismatch", D, DOC_LINE),
         *QUOTES_UNCHECKED,
     ),
     fault(
         "seed-missing",
         "a documents row pointing at a seed that is not there",
-        edit_line(D, 2, "view-from-belarus.txt", "view-from-minsk.txt"),
-        ("seed-missing", D, 2),
+        edit_line(D, DOC_LINE, f",{SEED},", f",{SEED.removesuffix('.txt')}-missing.txt,"),
+        ("seed-missing", D, DOC_LINE),
         *QUOTES_UNCHECKED,
     ),
     fault(
         "seed-symlink",
         "a seed reached through a symlink",
         seed_symlink,
-        ("seed-path-unsafe", D, 2),
+        ("seed-path-unsafe", D, DOC_LINE),
         *QUOTES_UNCHECKED,
     ),
-    fault("numbering-gap", "the last step numbered 6", edit_line(S, 6, ",5,", ",6,"), ("numbering-gap", S, 6)),
+    fault(
+        "numbering-gap",
+        "the last step numbered one too high",
+        edit_line(S, step(LAST_STEP), f"{DOC},{LAST_STEP},", f"{DOC},{LAST_STEP + 1},"),
+        ("numbering-gap", S, step(LAST_STEP)),
+    ),
     fault(
         "numbering-repeat",
         "a trend number repeated",
-        edit_line(T, 4, "stakhovsky-eurasian-approach,3,", "stakhovsky-eurasian-approach,2,"),
-        ("primary-key", T, 4),
-        ("numbering-gap", T, 4),
+        edit_line(T, trend(3), f"{DOC},3,", f"{DOC},2,"),
+        ("primary-key", T, trend(3)),
+        ("numbering-gap", T, trend(3)),
     ),
     fault(
         "untrimmed-space",
         "a name with a trailing space",
-        edit_line(A, 4, ",China,", ",China ,"),
-        ("untrimmed-space", A, 4),
+        edit_line(A, actor("china"), ",China,", ",China ,"),
+        ("untrimmed-space", A, actor("china")),
     ),
     fault(
         "doubled-space",
         "a description with a doubled space",
-        edit_line(A, 2, "President of the", "President  of the"),
-        ("doubled-space", A, 2),
+        edit_line(A, actor("alexander-lukashenko"), "President of the", "President  of the"),
+        ("doubled-space", A, actor("alexander-lukashenko")),
     ),
     fault(
         "zero-width",
         "a zero-width space pasted into a name",
-        edit_line(A, 9, ",Russia,", ",Rus\u200bsia,"),
-        ("control-character", A, 9),
+        edit_line(A, actor("russia"), ",Russia,", ",Rus\u200bsia,"),
+        ("control-character", A, actor("russia")),
     ),
     fault(
-        "not-nfc", "a name with a decomposed accent", edit_line(A, 9, ",Russia,", ",Russie\u0301,"), ("not-nfc", A, 9)
+        "not-nfc",
+        "a name with a decomposed accent",
+        edit_line(A, actor("russia"), ",Russia,", ",Russie\u0301,"),
+        ("not-nfc", A, actor("russia")),
     ),
     fault(
         "id-not-slug",
         "an alias pointing at an id with capitals",
-        edit_line(AL, 3, ",alexander-lukashenko,", ",Alexander-Lukashenko,"),
-        ("id-not-slug", AL, 3),
-        ("foreign-key", AL, 3),
+        edit_line(AL, alias("Alexander Lukashenko"), ",alexander-lukashenko,", ",Alexander-Lukashenko,"),
+        ("id-not-slug", AL, alias("Alexander Lukashenko")),
+        ("foreign-key", AL, alias("Alexander Lukashenko")),
     ),
     fault(
         "formula",
         "a description a spreadsheet would run",
-        edit_line(A, 5, "region,,", "region,=HYPERLINK(1),"),
-        ("formula", A, 5),
+        edit_line(A, actor("eurasia"), ",region,,", ",region,=HYPERLINK(1),"),
+        ("formula", A, actor("eurasia")),
     ),
     fault("bom", "a table saved with a byte-order mark", bytes_edit(S, lambda b: b"\xef\xbb\xbf" + b), ("bom", S, 1)),
     fault(
@@ -422,43 +523,57 @@ FAULTS: list[Fault] = [
         "no-final-newline",
         "the last newline trimmed",
         bytes_edit(S, lambda b: b.rstrip(b"\n")),
-        ("no-final-newline", S, 6),
+        ("no-final-newline", S, last_line(S)),
     ),
     fault(
         "not-canonical",
         "a cell quoted that needs no quotes",
-        edit_line(A, 4, ",China,", ',"China",'),
-        ("not-canonical", A, 4),
+        edit_line(A, actor("china"), ",China,", ',"China",'),
+        ("not-canonical", A, actor("china")),
     ),
-    fault("unsorted", "two rows swapped", swap_lines(A, 3, 4), ("unsorted-rows", A, 4)),
+    fault(
+        "unsorted",
+        "two rows swapped",
+        swap_lines(A, actor("belarus"), actor("belarus") + 1),
+        ("unsorted-rows", A, actor("belarus") + 1),
+    ),
     fault(
         "alias-ambiguous",
         "one name, cased differently, for two entities",
-        copy_line(AL, 3, 4, "Alexander Lukashenko,alexander-lukashenko", "Alexander lukashenko,vitaly-stakhovsky"),
-        ("alias-ambiguous", AL, 4),
-        ("value-not-in-quote", AL, 4),
+        copy_line(
+            AL,
+            alias("Alexander Lukashenko"),
+            sorted_line("aliases", document_id=DOC, alias="Alexander lukashenko"),
+            "Alexander Lukashenko,alexander-lukashenko",
+            "Alexander lukashenko,vitaly-stakhovsky",
+        ),
+        ("alias-ambiguous", AL, sorted_line("aliases", document_id=DOC, alias="Alexander lukashenko")),
+        ("value-not-in-quote", AL, sorted_line("aliases", document_id=DOC, alias="Alexander lukashenko")),
     ),
     fault(
         "alias-target",
         "an alias naming an actor and an organization",
-        edit_line(AL, 3, "alexander-lukashenko,,", "alexander-lukashenko,brics,"),
-        ("alias-target", AL, 3),
+        edit_line(AL, alias("Alexander Lukashenko"), ",alexander-lukashenko,,", ",alexander-lukashenko,brics,"),
+        ("alias-target", AL, alias("Alexander Lukashenko")),
     ),
     fault(
         "unused-entity",
         "an actor that nothing references",
-        insert_line(A, 12, "zimbabwe,Zimbabwe,state,,,,stakhovsky-eurasian-approach,Belarus"),
-        ("unused-entity", A, 12),
+        insert_line(A, sorted_line("actors", id=UNUSED_ACTOR), f"{UNUSED_ACTOR},Zimbabwe,state,,,,{DOC},Belarus"),
+        ("unused-entity", A, sorted_line("actors", id=UNUSED_ACTOR)),
     ),
     fault(
-        "csv-malformed", "text after a closing quote", edit_line(A, 4, ",China,", ',"Chi"na,'), ("csv-malformed", A, 4)
+        "csv-malformed",
+        "text after a closing quote",
+        edit_line(A, actor("china"), ",China,", ',"Chi"na,'),
+        ("csv-malformed", A, actor("china")),
     ),
     fault(
         "nul-byte",
         "a NUL byte in a cell",
-        edit_line(A, 4, ",China,", ",Chi\x00na,"),
-        ("nul-byte", A, 4),
-        ("control-character", A, 4),
+        edit_line(A, actor("china"), ",China,", ",Chi\x00na,"),
+        ("nul-byte", A, actor("china")),
+        ("control-character", A, actor("china")),
     ),
     fault("directory", "a folder where a table should be", make_directory(S), ("file-not-regular", S, None)),
     fault(
@@ -472,7 +587,7 @@ FAULTS: list[Fault] = [
     fault(
         "title-not-in-seed",
         "a document title retyped",
-        edit_line(D, 2, "A View from Belarus", "A View From Belarus"),
-        ("seed-title-not-found", D, 2),
+        edit_line(D, DOC_LINE, "A View from Belarus", "A View From Belarus"),
+        ("seed-title-not-found", D, DOC_LINE),
     ),
 ]

@@ -29,7 +29,7 @@ from eurasec.diff import (
     render_text,
 )
 
-from .conftest import DESCRIPTOR
+from .conftest import DESCRIPTOR, STAKHOVSKY
 
 TABLES = [r["name"] for r in json.loads(DESCRIPTOR.read_text(encoding="utf-8"))["resources"]]
 
@@ -329,18 +329,20 @@ def test_a_revision_that_lacks_a_table_file_names_the_file(repo: Path):
 
 def test_markdown_escapes_pipes_and_clips_long_values_around_the_change(repo: Path):
     header, rows = read_rows(repo, "actors")
-    rows[0]["name"] = "Alexander | Lukashenko"
+    actor = next(row for row in rows if row["id"] == "alexander-lukashenko")
+    actor["name"] = "Alexander | Lukashenko"
     write_rows(repo, "actors", header, rows)
     header, trends = read_rows(repo, "trends")
-    long_text = trends[0]["text"]
+    trend = next(row for row in trends if (row["document_id"], row["number"]) == (STAKHOVSKY, "1"))
+    long_text = trend["text"]
     assert len(long_text) > 300
-    trends[0]["text"] = long_text[:-1] + " [edited]"
+    trend["text"] = long_text[:-1] + " [edited]"
     write_rows(repo, "trends", header, trends)
     commit(repo, "awkward values")
 
     markdown = render_markdown(diff_commits(repo))
 
-    name_line = next(line for line in markdown.splitlines() if line.startswith(f"| `{rows[0]['id']}`"))
+    name_line = next(line for line in markdown.splitlines() if line.startswith(f"| `{actor['id']}`"))
     assert "Alexander \\| Lukashenko" in name_line
     assert name_line.count(" | ") == 1  # only the column separator: the value's pipe cannot split the cell
     trend_line = next(line for line in markdown.splitlines() if "\\[edited\\]" in line)

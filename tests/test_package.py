@@ -24,7 +24,7 @@ from eurasec.release_files import (
     stale_reason,
 )
 
-from .conftest import ROOT
+from .conftest import ROOT, row_count
 
 
 def working_tree_files() -> list[str]:
@@ -188,7 +188,7 @@ def test_loaded_dtypes_come_from_the_schema(installed: dict):
 
 
 def test_connect_is_read_only_and_complete(installed: dict):
-    assert installed["sqlite_actors"] == 10
+    assert installed["sqlite_actors"] == row_count("actors")
     assert installed["read_only"] is True
 
 

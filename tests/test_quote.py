@@ -8,7 +8,7 @@ import pytest
 
 from eurasec.quotes import closest, fold
 
-from .conftest import DESCRIPTOR
+from .conftest import DESCRIPTOR, csv_rows
 from .test_validate import invoke
 
 
@@ -69,7 +69,7 @@ def test_unrelated_text_is_not_matched():
 def test_an_unknown_document_lists_the_known_ones():
     result = run("no-such-document", "x")
     assert result.exit_code == 2
-    assert "known: stakhovsky-eurasian-approach" in result.output
+    assert f"known: {', '.join(sorted(row['id'] for row in csv_rows('documents')))}" in result.output
 
 
 @pytest.mark.parametrize(

@@ -20,10 +20,14 @@ from typing import Any
 
 import pytest
 
+from .conftest import STAKHOVSKY, find_row, line_of
+from .faults import edit_line
 from .test_validate import invoke
 
 D = "data/documents.csv"
-SEED = "seeds/stakhovsky-eurasian-approach-view-from-belarus.txt"
+SEED = find_row("documents", id=STAKHOVSKY)["path"]
+DOCUMENT = line_of(D, id=STAKHOVSKY)  # the Stakhovsky document's line: not the only one
+CHINA = line_of("data/actors.csv", id="china")
 ENGINES = ("fast", "frictionless")
 
 
@@ -331,13 +335,13 @@ def test_a_fifo_as_a_seed_or_a_table_does_not_hang(package_copy: Path):
 @pytest.mark.parametrize("written", ["١٠٣٤٨", "²", "１２３", "1٠348", "9" * 5000, "10348.0", "-1"])
 def test_a_size_not_in_ascii_digits_is_a_finding_not_a_crash(package_copy: Path, written: str):
     size = (package_copy / SEED).stat().st_size
-    replace_in(package_copy, D, f",{size},", f",{written},")
+    edit_line(D, DOCUMENT, f",{size},", f",{written},")(package_copy)
     for engine in ENGINES:
         result = invoke("validate", str(package_copy), "--engine", engine, "--format", "json")
         assert result.exit_code == 1
         codes = {(f["code"], f["file"], f["line"], f["field"]) for f in findings(result)}
         assert "check-failed" not in {c for c, *_ in codes}
-        assert ("seed-size-mismatch", D, 2, "bytes") in codes or written == "10348.0"
+        assert ("seed-size-mismatch", D, DOCUMENT, "bytes") in codes or written == f"{size}.0"
 
 
 def test_diff_compares_huge_and_non_ascii_numbers_without_a_crash(repo: Path):
@@ -526,7 +530,7 @@ def test_an_invisible_character_mid_cell_is_a_control_character_finding(package_
     result = invoke("validate", str(package_copy), "--format", "json")
     assert result.exit_code == 1
     found = {(f["code"], f["file"], f["line"], f["field"]) for f in findings(result)}
-    assert ("control-character", "data/actors.csv", 4, "name") in found, found
+    assert ("control-character", "data/actors.csv", CHINA, "name") in found, found
     (message,) = [f["message"] for f in findings(result) if f["code"] == "control-character"]
     assert f"U+{ord(ch):04X}" in message
 

@@ -8,17 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import DESCRIPTOR
+from .conftest import DESCRIPTOR, STAKHOVSKY, find_row, line_of, resources, total_rows
 from .faults import edit_line
 from .test_validate import invoke
 
 A = "data/actors.csv"
+D = "data/documents.csv"
+AL = "data/aliases.csv"
+LUKASHENKO = line_of(A, id="alexander-lukashenko")
+CHINA = line_of(A, id="china")
+ASEAN = line_of(AL, document_id=STAKHOVSKY, alias="ASEAN")
+DOCUMENT = line_of(D, id=STAKHOVSKY)
 
 
 def test_text_output_of_a_broken_package_is_pinned(package_copy: Path, monkeypatch):
-    # Given a retyped quote (hyphen for the seed's en dash) and a misspelt kind, on lines 2 and 4 of actors.csv.
-    edit_line(A, 2, ",person,", ",persn,")(package_copy)
-    edit_line("data/aliases.csv", 2, "regional organizations – ASEAN", "regional organizations - ASEAN")(package_copy)
+    # Given a misspelt kind in actors.csv and a retyped quote (hyphen for the seed's en dash) in aliases.csv.
+    edit_line(A, LUKASHENKO, ",person,", ",persn,")(package_copy)
+    edit_line(AL, ASEAN, "regional organizations – ASEAN", "regional organizations - ASEAN")(package_copy)
     monkeypatch.chdir(package_copy)
     result = invoke("validate")
     assert result.exit_code == 1
@@ -26,47 +32,51 @@ def test_text_output_of_a_broken_package_is_pinned(package_copy: Path, monkeypat
     start = seed_text().index(passage)  # the offsets, found independently of the code under test
     assert result.output == (
         "data/actors.csv\n"
-        "  data/actors.csv:2 [kind]: error constraint-error: 'persn' is not an allowed kind:"
+        f"  data/actors.csv:{LUKASHENKO} [kind]: error constraint-error: 'persn' is not an allowed kind:"
         " use one of 'person', 'state', 'state-group', 'region'\n"
         "      hint: Use a value the field allows (see the field's description in datapackage.json).\n"
         "\n"
         "data/aliases.csv\n"
-        "  data/aliases.csv:2 [quote]: error quote-not-found: the quote is not in 'stakhovsky-eurasian-approach':"
+        f"  data/aliases.csv:{ASEAN} [quote]: error quote-not-found:"
+        " the quote is not in 'stakhovsky-eurasian-approach':"
         ' it has a hyphen ("-") where the seed has an en dash ("–")'
         f" (closest passage at characters {start}–{start + len(passage)})\n"
         "      hint: Use the seed's exact text: 'regional organizations – ASEAN, CSTO, SCO, CIS, CICA, Gulf Cooperation"
         " Council'.\n"
         "\n"
-        "invalid: 2 errors, 0 warnings in 11 tables (143 rows)\n"
+        f"invalid: 2 errors, 0 warnings in {len(resources())} tables ({total_rows()} rows)\n"
     )
 
 
 def seed_text() -> str:
-    return (DESCRIPTOR.parent / "seeds/stakhovsky-eurasian-approach-view-from-belarus.txt").read_text(encoding="utf-8")
+    return (DESCRIPTOR.parent / find_row("documents", id=STAKHOVSKY)["path"]).read_text(encoding="utf-8")
 
 
 def test_github_format_annotates_the_line_and_writes_the_job_summary(package_copy: Path, tmp_path: Path):
-    edit_line(A, 4, ",China,", ",China ,")(package_copy)
+    edit_line(A, CHINA, ",China,", ",China ,")(package_copy)
     summary = tmp_path / "summary.md"
     result = invoke("validate", str(package_copy), "--format", "github", env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert result.exit_code == 1
     first = result.output.splitlines()[0]
-    assert first.startswith("::error file=data/actors.csv,line=4,col=2,title=untrimmed-space [name]::")
+    col = len((package_copy / A).read_text(encoding="utf-8").split("\n")[CHINA - 1].split(",")[0]) + 2  # name: 2nd cell
+    assert first.startswith(f"::error file=data/actors.csv,line={CHINA},col={col},title=untrimmed-space [name]::")
     assert "Hint%3A" not in first and "Hint: Remove the leading and trailing spaces." in first
-    assert "| data/actors.csv:4 [name] | error | `untrimmed-space` |" in summary.read_text(encoding="utf-8")
+    assert f"| data/actors.csv:{CHINA} [name] | error | `untrimmed-space` |" in summary.read_text(encoding="utf-8")
 
 
 def test_github_format_marks_warnings_as_warnings(package_copy: Path):
-    edit_line("data/documents.csv", 2, "A View from Belarus", "A View From Belarus")(package_copy)
+    edit_line(D, DOCUMENT, "A View from Belarus", "A View From Belarus")(package_copy)
     result = invoke("validate", str(package_copy), "--format", "github")
     assert result.exit_code == 0  # warnings alone keep the package valid
+    line = (package_copy / "data/documents.csv").read_text(encoding="utf-8").split("\n")[DOCUMENT - 1]
+    col = len(line.split(",")[0]) + 2  # title: the 2nd cell
     assert result.output.startswith(
-        "::warning file=data/documents.csv,line=2,col=2,title=seed-title-not-found [title]::"
+        f"::warning file=data/documents.csv,line={DOCUMENT},col={col},title=seed-title-not-found [title]::"
     )
 
 
 def test_json_format_is_the_whole_report(package_copy: Path):
-    edit_line(A, 4, ",China,", ",,")(package_copy)
+    edit_line(A, CHINA, ",China,", ",,")(package_copy)
     result = invoke("validate", str(package_copy / "datapackage.json"), "--format", "json")
     report = json.loads(result.output)
     assert report["valid"] is False and report["errors"] == 1 and report["warnings"] == 0
@@ -75,7 +85,7 @@ def test_json_format_is_the_whole_report(package_copy: Path):
         "code": "constraint-error",
         "severity": "error",
         "file": A,
-        "line": 4,
+        "line": CHINA,
         "field": "name",
         "column": 2,
         "message": "field 'name' is required, but the cell is empty",
@@ -101,10 +111,10 @@ def test_an_unknown_format_is_a_usage_error():
 
 
 def test_a_50_mb_cell_gets_a_finding_not_a_traceback(package_copy: Path):
-    edit_line(A, 4, ",China,", ",China" + "a" * 50_000_000 + ",")(package_copy)
+    edit_line(A, CHINA, ",China,", ",China" + "a" * 50_000_000 + ",")(package_copy)
     result = invoke("validate", str(package_copy), "--format", "json")
     found = {(f["code"], f["line"]) for f in json.loads(result.output)["findings"]}
-    assert found == {("cell-too-large", 4)}
+    assert found == {("cell-too-large", CHINA)}
 
 
 def test_the_installed_command_never_prints_a_traceback(package_copy: Path):
@@ -159,3 +169,41 @@ def test_random_damage_never_raises(package_copy: Path):
         assert all(f.message and f.hint for f in report.findings)
         invalid += not report.valid
     assert invalid >= 20  # the damage was real
+
+
+def test_github_col_is_the_character_where_the_cell_starts_on_its_line(tmp_path: Path):
+    # Given cells of varying widths before the bad one, a quoted comma, and a quoted line break.
+    field = {"type": "string", "constraints": {"enum": ["ok"]}}
+    schema = {"fields": [{"name": "id", "type": "string"}, {"name": "note"}, {"name": "state", **field}]}
+    resource = {"name": "things", "path": "things.csv", "schema": schema}
+    descriptor = {"name": "t", "version": "1.0.0", "resources": [resource]}
+    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    rows = ["id,note,state", 'a,"x, y",bad', 'bb,"Дата ""q"", z",bad', 'ccc,"two\nlines",bad', ""]
+    (tmp_path / "things.csv").write_text("\n".join(rows), encoding="utf-8")
+    result = invoke("validate", str(tmp_path), "--format", "github")
+    places = [line.split(",title=")[0] for line in result.output.splitlines() if "[state]" in line]
+    # Then col is where `bad` starts on lines 2 and 3, and is left out where its cell is on the next line.
+    assert places == [
+        f"::error file=things.csv,line=2,col={rows[1].index('bad') + 1}",
+        f"::error file=things.csv,line=3,col={rows[2].index('bad') + 1}",
+        "::error file=things.csv,line=4",
+    ]
+
+
+def test_cell_start_agrees_with_the_csv_reader():
+    import csv
+    import random
+
+    from eurasec.read import canonical_row
+    from eurasec.render import cell_start
+
+    rng = random.Random(3)
+    alphabet = ["a", "Д", ",", '"', " ", "é", "\u2013"]
+    for _ in range(500):
+        record = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6))) for _ in range(rng.randint(1, 6))]
+        line = canonical_row(record)
+        for number, cell in enumerate(record, 1):
+            start = cell_start(line, number)
+            assert start is not None
+            rest = line[start - 1 :]  # the line from that cell on: its first cell is the cell
+            assert (next(csv.reader([rest])) if rest else [""])[0] == cell

@@ -145,6 +145,7 @@ class Field:
     constraints: dict[str, Any]
     format: str | None = None
     in_quote: bool = False  # "eurasec:inQuote": the value must appear verbatim in the row's quote
+    example: str | None = None  # Table Schema's `example`: a real value, shown in the data dictionary
 
     @property
     def required(self) -> bool:
@@ -252,6 +253,7 @@ def _field(raw: dict[str, Any]) -> Field:
         constraints=dict(raw.get("constraints") or {}),
         format=raw.get("format"),
         in_quote=bool(raw.get("eurasec:inQuote")),
+        example=None if raw.get("example") is None else str(raw["example"]),
     )
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .codes import CODES
-from .descriptor import Field, Package, Resource, load_package
+from .descriptor import Field, Package, load_package
 
 _FAMILIES = {
     "file": "Reading the file",
@@ -78,22 +78,6 @@ def _constraints(field: Field) -> str:
     return "; ".join(parts) or "optional"
 
 
-def _examples(package: Package, resource: Resource) -> dict[str, str]:
-    """The first non-empty value of each column in the data: a real example, not an invented one."""
-    import csv
-
-    examples: dict[str, str] = {}
-    try:
-        with open(package.table_path(resource), encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                for name, value in row.items():
-                    if value and name not in examples:
-                        examples[name] = value
-    except OSError:
-        pass
-    return examples
-
-
 def data_dictionary_markdown(package: Package) -> str:
     raw = package.raw
     out = [
@@ -119,10 +103,10 @@ def data_dictionary_markdown(package: Package) -> str:
         ]
         for fk in r.foreign_keys:
             out.append(f"- `{', '.join(fk.fields)}` refers to `{fk.resource}.{', '.join(fk.reference_fields)}`")
-        examples = _examples(package, r)
         out += ["", "| field | type | constraints | description | example |", "| --- | --- | --- | --- | --- |"]
         for f in r.fields:
-            example = f"`{_cell(examples[f.name], 60)}`" if f.name in examples else ""
+            # The descriptor's example, not the data's first row: a contributor's new row must not change the docs.
+            example = f"`{_cell(f.example, 60)}`" if f.example else ""
             out.append(
                 f"| `{f.name}` | {f.type} | {_cell(_constraints(f))} | **{_cell(f.title)}.** "
                 f"{_cell(f.description)} | {example} |"
