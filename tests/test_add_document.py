@@ -273,11 +273,13 @@ def _documents_fields() -> list[dict]:
 
 
 def test_every_field_of_the_documents_schema_is_an_option_or_worked_out():
-    from eurasec.add_document import DERIVED
+    from eurasec.add_document import _derived
+    from eurasec.descriptor import load_package
 
+    derived = _derived(load_package(ROOT / "datapackage.json").documents)
     options = {opt: p for p in cli.commands["add-document"].params for opt in p.opts}
     for f in _documents_fields():
-        if f["name"] in DERIVED:
+        if f["name"] in derived:
             continue
         option = "--" + f["name"].replace("_", "-")
         assert option in options, f"no option for the field {f['name']!r}"

@@ -57,7 +57,8 @@ def package(
 
 def found(folder: Path, engine: str = "fast") -> list[tuple[str, str, int | None]]:
     report = validate(folder / "datapackage.json", engine=engine)
-    return [(f.code, f.file, f.line) for f in report.findings if f.code != "name-unsafe"]
+    # A one-table package declares no roles: the warning that the seed and quote checks do not run is not these tests'.
+    return [(f.code, f.file, f.line) for f in report.findings if f.code not in ("name-unsafe", "role-missing")]
 
 
 def within(seconds: float, work, *args):

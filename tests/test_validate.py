@@ -132,4 +132,5 @@ def test_an_enum_of_numbers_on_an_integer_field_is_checked_not_a_crash(tmp_path)
     )
     (tmp_path / "data" / "t.csv").write_text("a\n1\n3\n", encoding="utf-8")
     report = validate(tmp_path / "datapackage.json")
-    assert [(f.code, f.line) for f in report.findings] == [("constraint-error", 3)]
+    found = [(f.code, f.line) for f in report.findings if f.code != "role-missing"]  # a package without roles
+    assert found == [("constraint-error", 3)]

@@ -3,7 +3,9 @@
 The text is copied unchanged to `seeds/<id>.txt` (or, when it already is a plain file directly in
 `seeds/`, registered where it is), and its row, with the sha256, size and path worked out here,
 is added to the documents table, which is then written in canonical form (fmt's writer: values
-are only rearranged, never changed). Every value is checked first against the documents schema
+are only rearranged, never changed). The documents table is the resource of role `documents`, its id
+its primary key, and the seed's path, sha256 and size go to its fields of roles `seed-path`, `sha256`
+and `bytes`, whatever their names. Every value is checked first against the documents schema
 and the hygiene rules that validate applies, so that the package stays valid.
 
 Nothing is written when anything is refused. The seed is written to a temporary file in `seeds/`
@@ -24,13 +26,25 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .descriptor import DescriptorError, Field, Package, Resource, load_package
+from .descriptor import (
+    BYTES,
+    DOCUMENTS,
+    ROLE_KEY,
+    SEED_PATH,
+    SHA256,
+    TITLE,
+    DescriptorError,
+    Field,
+    Package,
+    Resource,
+    load_package,
+)
 from .read import BOM, canonical_row, parse
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # a text of a few hundred pages is a few MiB
 SEEDS_DIR = "seeds"
-DOCUMENTS = "documents"
-DERIVED = ("path", "sha256", "bytes", "date_precision")  # worked out here, never given as options
+DERIVED_ROLES = (SEED_PATH, SHA256, BYTES)  # the fields worked out here, never given as options...
+DATE_PRECISION = "date_precision"  # ...and this one, which --published-date sets
 DEFAULT_LICENSE_NOTE = (
     "Third-party text, copyright its author and publishers. It is stored unchanged only so that every"
     " quote can be checked, and no licence of this project covers it."
@@ -139,13 +153,13 @@ def _uri_error(value: str) -> str | None:
     return None
 
 
-def _field_error(f: Field, value: str) -> str | None:
+def _field_error(f: Field, value: str, *, is_id: bool) -> str | None:
     """What validate would say first about one value: the schema's constraints, then the hygiene rules."""
     from .checks.hygiene import cell_problems
 
     if not value:
         return f"may not be empty: the documents table requires {f.name!r}" if f.required else None
-    problems = dict(cell_problems(value, is_id=f.name == "id", is_string=f.type == "string", verbatim=False))
+    problems = dict(cell_problems(value, is_id=is_id, is_string=f.type == "string", verbatim=False))
     if problems:  # for an id, that it is no slug says it all
         return problems.get("id-not-slug") or next(iter(problems.values()))
     if f.pattern and not re.fullmatch(f.pattern, value):
@@ -157,29 +171,60 @@ def _field_error(f: Field, value: str) -> str | None:
     return None
 
 
+def _derived(resource: Resource) -> set[str]:
+    """The names of the fields that add-document works out itself."""
+    return {f.name for f in map(resource.role_field, DERIVED_ROLES) if f is not None} | {DATE_PRECISION}
+
+
 def _value_errors(resource: Resource, values: dict[str, str], names: set[str]) -> list[str]:
     """The problems of the named fields' values, each as '<option or field> <value>: <problem>'."""
     errors = []
+    derived = _derived(resource)
     for f in resource.fields:
         if f.name not in names:
             continue
         value = values.get(f.name, "")
-        problem = _field_error(f, value)
+        problem = _field_error(f, value, is_id=(f.name,) == resource.primary_key)
         if problem:
-            option = f.name if f.name in DERIVED else f"--{f.name.replace('_', '-')}"
+            key = (f.name,) == resource.primary_key
+            option = f.name if f.name in derived else "--id" if key else f"--{f.name.replace('_', '-')}"
             errors.append(f"{option} {value!r}: {problem}" if value else f"{option} {problem}")
     return errors
+
+
+def _role_name(resource: Resource, role: str) -> str:
+    """The name of the documents table's field of this role; refused when it declares none."""
+    found = resource.role_field(role)
+    if found is None:
+        raise AddDocumentError(
+            f"no field of the table of seed documents, {resource.name!r}, declares {ROLE_KEY} {role!r}:"
+            " run eurasec validate",
+            USAGE,
+        )
+    return found.name
 
 
 def _locate_table(package: Package) -> tuple[Resource, Path, str]:
     """The documents resource, its file and that file's text; refused as fmt refuses a file."""
     from .fmt import FormatError, _locate, _read
 
-    try:
-        index = package.resource_names.index(DOCUMENTS)
-    except ValueError:
-        raise AddDocumentError(f"the package has no {DOCUMENTS!r} resource", USAGE) from None
-    resource = package.resources[index]
+    resource = package.documents
+    if resource is None:
+        count = len(package.resources_with_role(DOCUMENTS))
+        raise AddDocumentError(
+            f"the package declares {count or 'no'} table{'s' if count > 1 else ''} of seed documents (resources of"
+            f" {ROLE_KEY} {DOCUMENTS!r}): there must be one; run eurasec validate",
+            USAGE,
+        )
+    for role in DERIVED_ROLES:
+        _role_name(resource, role)  # refused here, before anything is read
+    if len(resource.primary_key) != 1:
+        raise AddDocumentError(
+            f"the table of seed documents, {resource.name!r}, has no primary key of one field (the id):"
+            " run eurasec validate",
+            USAGE,
+        )
+    index = next(i for i, r in enumerate(package.resources) if r is resource)
     try:
         path = _locate(package, index, resource)
         raw = _read(path)
@@ -283,13 +328,19 @@ def add_document(
     except DescriptorError as exc:
         raise AddDocumentError(f"cannot read the package: {exc}", USAGE) from None
     resource, table_path, table_text = _locate_table(package)
+    # The fields by role: the id (the primary key, given as "id"), the seed's path, sha256 and size.
+    key = resource.primary_key[0]
+    path_name, sha256_name, bytes_name = (_role_name(resource, role) for role in DERIVED_ROLES)
+    title = resource.role_field(TITLE)
+    options = {key if name == "id" else name: value for name, value in options.items()}
+    derived = _derived(resource)
     known = set(resource.field_names)
     unknown = sorted(name for name, value in options.items() if value and name not in known)
     if unknown:
         raise AddDocumentError(
             f"{resource.path} has no field {', '.join(map(repr, unknown))}: leave out those options", USAGE
         )
-    missing = sorted(f.name for f in resource.fields if f.required and f.name not in options and f.name not in DERIVED)
+    missing = sorted(f.name for f in resource.fields if f.required and f.name not in options and f.name not in derived)
     if missing:
         raise AddDocumentError(
             f"the documents schema requires {', '.join(map(repr, missing))}, which add-document cannot fill:"
@@ -299,12 +350,12 @@ def add_document(
     values = {name: value for name, value in options.items() if name != "published_date"}
     errors = []
     try:
-        values["published_date"], values["date_precision"] = published(options.get("published_date", ""))
+        values["published_date"], values[DATE_PRECISION] = published(options.get("published_date", ""))
     except AddDocumentError as exc:
         errors.append(str(exc))
-        values["published_date"], values["date_precision"] = "", "unknown"
+        values["published_date"], values[DATE_PRECISION] = "", "unknown"
     # Options first (a wrong id or date is the quickest to fix), then the file.
-    errors += _value_errors(resource, values, known - set(DERIVED) - {"published_date"})
+    errors += _value_errors(resource, values, known - derived - {"published_date"})
     if errors:
         raise AddDocumentError(errors, USAGE)
     raw = read_source(source, MAX_DOCUMENT_BYTES if max_bytes is None else max_bytes)
@@ -313,21 +364,22 @@ def add_document(
     reason = unsafe_seed_reason(package.root, relative)
     if reason:
         raise AddDocumentError(f"the seed cannot be stored at {relative}: it {reason}")
-    values.update(path=relative, sha256=hashlib.sha256(raw).hexdigest(), bytes=str(len(raw)))
-    errors = _value_errors(resource, values, set(DERIVED))
+    sha256 = hashlib.sha256(raw).hexdigest()
+    values.update({path_name: relative, sha256_name: sha256, bytes_name: str(len(raw))})
+    errors = _value_errors(resource, values, derived)
     if errors:  # the derived path breaks the schema's pattern (a file in seeds/ with an odd name)
         raise AddDocumentError(errors)
     new_text, rows = _new_table(resource, table_text, values)
     for row in rows:
-        if row.get("id") == document_id:
-            same = row.get("sha256") == values["sha256"]
+        if row.get(key) == document_id:
+            same = row.get(sha256_name) == sha256
             raise AddDocumentError(
                 f"the id {document_id!r} is already taken in {resource.path}"
                 + (" by this very text: it is registered already" if same else ": choose another id")
             )
-        if row.get("path") == relative:
+        if row.get(path_name) == relative:
             raise AddDocumentError(
-                f"{relative} is already the seed of document {row.get('id')!r}: a seed is registered once"
+                f"{relative} is already the seed of document {row.get(key)!r}: a seed is registered once"
             )
     warnings = []
     if not unicodedata.is_normalized("NFC", text):
@@ -335,9 +387,9 @@ def add_document(
             "the text is not in Unicode NFC (somewhere a letter and its accent are stored apart); it is stored"
             " as is, since seeds are byte-exact and never normalized: quotes from it must keep its characters"
         )
-    if values.get("title") and values["title"] not in text:
+    if title is not None and values.get(title.name) and values[title.name] not in text:
         warnings.append(
-            f"the title {values['title']!r} does not appear in the text (validate warns seed-title-not-found):"
+            f"the title {values[title.name]!r} does not appear in the text (validate warns seed-title-not-found):"
             " copy the title from the text exactly"
         )
     seed_path = package.root / relative
@@ -356,4 +408,4 @@ def add_document(
         if isinstance(exc, OSError):
             raise AddDocumentError(f"{writing} could not be written: {exc.strerror or exc}") from None
         raise
-    return Added(document_id, relative, values["sha256"], len(raw), resource.path, copied, warnings)
+    return Added(document_id, relative, sha256, len(raw), resource.path, copied, warnings)

@@ -247,7 +247,7 @@ def diff(old: str, new: str, fmt: str, repo: Path) -> None:
     click.echo(RENDERERS[fmt](result), nl=False)
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

@@ -347,6 +347,32 @@ _CODES = [
         "Give the package a `name` (a lowercase slug such as eurasec) and a `version` (such as 1.0.0).",
     ),
     Code(
+        "role-missing",
+        W,
+        "descriptor",
+        "No table or field declares a role (eurasec:role) that a check relies on, so that check does not run:"
+        " without a table of role `documents` neither seeds nor quotes are checked.",
+        'Declare the role where it belongs, for example "eurasec:role": "documents" on the table of seed'
+        " documents; docs/curation.md#roles lists every role.",
+    ),
+    Code(
+        "role-inconsistent",
+        E,
+        "descriptor",
+        "The roles the descriptor declares (eurasec:role) contradict each other or the foreign keys: an unknown"
+        " role, two tables of documents, one role on two fields of a table, a quote without a document field"
+        " beside it, or a document field that is no foreign key into the documents table.",
+        "Correct the roles as the message says; docs/curation.md#roles lists every role and where it belongs.",
+    ),
+    Code(
+        "view-invalid",
+        E,
+        "descriptor",
+        "A resource's view in the SQLite release (eurasec:view) cannot be made from the descriptor's foreign"
+        " keys and roles, or its name is taken.",
+        "Correct the view's declaration as the message says; docs/curation.md#roles shows how a view is declared.",
+    ),
+    Code(
         "name-unsafe",
         E,
         "descriptor",

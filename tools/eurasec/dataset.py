@@ -32,13 +32,6 @@ class Dataset:
         return table.header.index(field_name) + 1
 
 
-def safe_relative(path: str) -> bool:
-    """True for a plain relative path that cannot climb out of its folder (by its text alone: see locate)."""
-    from .paths import unsafe_relative_reason
-
-    return unsafe_relative_reason(path) is None
-
-
 def locate(package: Package, resource: Resource) -> tuple[Path | None, Finding | None]:
     """Where a resource's file really is, or why it is not read: (path, None) or (None, finding).
 
@@ -71,11 +64,7 @@ def locate(package: Package, resource: Resource) -> tuple[Path | None, Finding |
 
 
 def _unreadable(file: str, problem: Finding) -> Table:
-    import numpy as np
-
-    table = Table(file=file, findings=[problem], readable=False)
-    table.lines, table.row_numbers = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return table
+    return Table(file=file, findings=[problem], readable=False)
 
 
 def load_dataset(descriptor: str | Path | Package) -> Dataset:

@@ -3,6 +3,12 @@
 Everything else (SQLite DDL, Parquet schemas, loader dtypes, docs) is derived from
 the objects here. Plain JSON parsing only, so reading it costs nothing.
 
+What a table or a field is for is declared here too, never assumed from its name: `eurasec:role`
+on a resource (`documents`: the seed documents) or on a field (`document`, `quote`, `number`,
+`alias`, `name`; in the documents table `seed-path`, `sha256`, `bytes` and `title`), see
+RESOURCE_ROLES and FIELD_ROLES below and docs/curation.md#roles; and a resource's view in the
+SQLite release, `eurasec:view`, which build/sqlite.py makes from the foreign keys and roles.
+
 Reading is bounded: only a regular file is opened (never a FIFO or a device, which could
 block or never end), at most MAX_DESCRIPTOR_BYTES of it, and the JSON may nest at most
 MAX_DEPTH levels and hold no number longer than MAX_NUMBER_CHARS characters, nor NaN or
@@ -136,6 +142,44 @@ def read_descriptor(path: str | Path) -> tuple[Path, dict[str, Any], str]:
     return path, raw, data.decode("utf-8")
 
 
+# --- roles: what a table or a field is for, declared in the descriptor, never assumed from a name ---
+#
+# As CLDF marks a column with a `propertyUrl` term (…terms.rdf#source) and a table with `dc:conformsTo`,
+# a resource or a field here says what it is for with "eurasec:role". Every check and export that
+# needs "the documents table" or "a row's quote" finds it by its role: renaming a resource or a field
+# in datapackage.json (and in the CSV headers) changes nothing else. docs/curation.md#roles lists them.
+
+ROLE_KEY = "eurasec:role"
+VIEW_KEY = "eurasec:view"  # a resource's named view in the SQLite release (build/sqlite.py)
+
+DOCUMENTS = "documents"  # resource role: the register of seed documents
+DOCUMENT = "document"  # a fact row's document: a foreign key into the documents table
+QUOTE = "quote"  # a fact row's verbatim passage of its document
+NUMBER = "number"  # an ordinal that runs 1, 2, 3… within each document (or the rest of the primary key)
+ALIAS = "alias"  # a name under which the one entity the row refers to appears in the text
+NAME = "name"  # an entity's name, shown beside its id in the release's views
+SEED_PATH = "seed-path"  # documents table: the seed file's path, inside seeds/
+SHA256 = "sha256"  # documents table: the seed file's SHA-256
+BYTES = "bytes"  # documents table: the seed file's size in bytes
+TITLE = "title"  # documents table: the document's title, which appears in the seed
+
+RESOURCE_ROLES: dict[str, str] = {
+    DOCUMENTS: "the table of seed documents, one row per text stored byte-exact under seeds/",
+}
+FIELD_ROLES: dict[str, str] = {
+    DOCUMENT: "the document the row cites: a foreign key into the documents table",
+    QUOTE: "a verbatim passage of the cited document that supports the row",
+    NUMBER: "an ordinal that runs 1, 2, 3… within each document",
+    ALIAS: "a name of the one entity the row refers to, as the text writes it",
+    NAME: "the entity's name, shown beside its id in the release's views",
+    SEED_PATH: "the seed file's path, inside seeds/",
+    SHA256: "the seed file's SHA-256, in lowercase hex",
+    BYTES: "the seed file's size in bytes",
+    TITLE: "the document's title, which must appear in the seed",
+}
+DOCUMENTS_FIELD_ROLES = (SEED_PATH, SHA256, BYTES, TITLE)  # roles that only the documents table has
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -146,6 +190,7 @@ class Field:
     format: str | None = None
     in_quote: bool = False  # "eurasec:inQuote": the value must appear verbatim in the row's quote
     example: str | None = None  # Table Schema's `example`: a real value, shown in the data dictionary
+    role: str | None = None  # "eurasec:role" (FIELD_ROLES), when it is a string
 
     @property
     def required(self) -> bool:
@@ -180,6 +225,8 @@ class Resource:
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...]
+    role: str | None = None  # "eurasec:role" (RESOURCE_ROLES), when it is a string
+    view: Any = field(default=None, compare=False)  # "eurasec:view" as written (build/sqlite.py reads it)
 
     @property
     def field_names(self) -> list[str]:
@@ -191,11 +238,21 @@ class Resource:
                 return f
         raise KeyError(name)
 
+    def fields_with_role(self, role: str) -> list[Field]:
+        return [f for f in self.fields if f.role == role]
+
+    def role_field(self, role: str) -> Field | None:
+        """The field that declares this role (the first, should two: checks/roles.py reports that)."""
+        return next((f for f in self.fields if f.role == role), None)
+
+    def foreign_key(self, field_name: str) -> ForeignKey | None:
+        """The foreign key of this one field alone, if it has one."""
+        return next((fk for fk in self.foreign_keys if fk.fields == (field_name,)), None)
+
     @property
     def is_fact_table(self) -> bool:
-        """A fact row cites a document and a verbatim quote from it."""
-        names = set(self.field_names)
-        return {"document_id", "quote"} <= names
+        """A fact row cites a document (role `document`) and a verbatim quote from it (role `quote`)."""
+        return self.role_field(DOCUMENT) is not None and self.role_field(QUOTE) is not None
 
 
 @dataclass(frozen=True)
@@ -227,6 +284,15 @@ class Package:
     def resource_names(self) -> list[str]:
         return [r.name for r in self.resources]
 
+    def resources_with_role(self, role: str) -> list[Resource]:
+        return [r for r in self.resources if r.role == role]
+
+    @property
+    def documents(self) -> Resource | None:
+        """The table of seed documents: the one resource with the role `documents`; None when there is
+        none, or more than one (checks/roles.py reports either)."""
+        return documents_resource(self.resources)
+
     def table_path(self, resource: Resource) -> Path:
         """Where the resource's file really is; DescriptorError if its path leaves the package or
         passes through a symlink (a link inside the package is refused too, as for seeds)."""
@@ -234,6 +300,12 @@ class Package:
             return resolve_inside(self.root, resource.path, allow_symlinks=False)
         except UnsafePathError as exc:
             raise DescriptorError(f"resource {resource.name!r}: its path {exc}") from None
+
+
+def documents_resource(resources: tuple[Resource, ...] | list[Resource]) -> Resource | None:
+    """The one resource with the role `documents`, or None (none, or an ambiguous two)."""
+    found = [r for r in resources if r.role == DOCUMENTS]
+    return found[0] if len(found) == 1 else None
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -254,7 +326,13 @@ def _field(raw: dict[str, Any]) -> Field:
         format=raw.get("format"),
         in_quote=bool(raw.get("eurasec:inQuote")),
         example=None if raw.get("example") is None else str(raw["example"]),
+        role=_role(raw),
     )
+
+
+def _role(raw: dict[str, Any]) -> str | None:
+    role = raw.get(ROLE_KEY)
+    return role if isinstance(role, str) else None
 
 
 def parse_resource(raw: dict[str, Any]) -> Resource:
@@ -285,6 +363,8 @@ def parse_resource(raw: dict[str, Any]) -> Resource:
         fields=tuple(_field(f) for f in schema.get("fields") or []),
         primary_key=_as_tuple(schema.get("primaryKey")),
         foreign_keys=tuple(fks),
+        role=_role(raw),
+        view=raw.get(VIEW_KEY),
     )
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .codes import CODES
-from .descriptor import Field, Package, load_package
+from .descriptor import DESCRIPTOR_NAME, Field, Package, load_package
 
 _FAMILIES = {
     "file": "Reading the file",
@@ -139,7 +139,7 @@ def cli_reference_markdown() -> str:
 
 def generated(root: Path) -> dict[Path, str]:
     """Every generated document, by its path under root."""
-    package = load_package(root / "datapackage.json")
+    package = load_package(root / DESCRIPTOR_NAME)
     return {
         root / "docs" / "codes.md": codes_markdown(),
         root / "docs" / "data-dictionary.md": data_dictionary_markdown(package),

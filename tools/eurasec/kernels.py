@@ -95,7 +95,11 @@ def _remembered(kernel: Callable[[pa.Array], np.ndarray]) -> Callable[[pa.Array]
             return entry[1]
         result = kernel(cells)
         result.flags.writeable = False  # shared: a caller must not change it
-        answers[key] = (weakref.ref(cells, lambda _, key=key: answers.pop(key, None)), result)
+
+        def forget(_: weakref.ref[pa.Array]) -> None:
+            answers.pop(key, None)
+
+        answers[key] = (weakref.ref(cells, forget), result)
         return result
 
     remembered.remembered_count = lambda: len(answers)  # type: ignore[attr-defined]  # for the tests

@@ -165,12 +165,12 @@ def _table(descriptor: dict[str, Any], name: str) -> _Table:
     # The size caps the file's download: eurasec's own property, or the standard `bytes` that earlier
     # releases declared; when both are there, the file may be no larger than either.
     declared = []
-    for key in (SIZE_KEY, "bytes"):
-        value = resource.get(key)
+    for size_key in (SIZE_KEY, "bytes"):
+        value = resource.get(size_key)
         if value is None:
             continue
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise _bad(where, f"declares a size in bytes ({key}) that is not a whole number: {value!r}")
+            raise _bad(where, f"declares a size in bytes ({size_key}) that is not a whole number: {value!r}")
         declared.append(value)
     size = min(declared, default=None)
     schema = resource.get("schema")
@@ -180,8 +180,8 @@ def _table(descriptor: dict[str, Any], name: str) -> _Table:
     field_names = [f.name for f in fields]
     if len(set(field_names)) != len(field_names):
         raise _bad(where, "names a field twice in its schema")
-    key = schema.get("primaryKey", [])
-    key = [key] if isinstance(key, str) else key  # Table Schema allows a single field's name
+    primary = schema.get("primaryKey", [])
+    key = [primary] if isinstance(primary, str) else primary  # Table Schema allows a single field's name
     if not isinstance(key, list) or any(k not in field_names for k in key):
         raise _bad(where, f"has a primary key {schema.get('primaryKey')!r} that is not a list of its fields")
     return _Table(

@@ -5,7 +5,8 @@ else ignoring case, the width of white space (a line break counts as a space), d
 odd spaces; else for the closest passage. It always offers the seed's own characters, trimmed,
 with their offsets in Unicode code points, 0-based and end exclusive.
 
-It reads what validate reads, by the same rules: the documents table only where its path leads
+It reads what validate reads, by the same rules: the documents table (the resource of role `documents`,
+its ids its primary key, its seeds' paths its field of role `seed-path`) only where its path leads
 inside the package through no symlink, a seed only as a plain file inside seeds/ (no symlink,
 no '..', not absolute), both as regular files of bounded size. Anything else is a QuoteError
 (exit 2), and nothing outside the package is read. Its output shows the package's text with
@@ -22,7 +23,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .descriptor import DescriptorError, load_package, read_regular
+from .descriptor import DOCUMENTS, ROLE_KEY, SEED_PATH, DescriptorError, Package, load_package, read_regular
 from .quotes import Difference, Match, _differences, closest, find_all, fold
 from .render import escape_text
 
@@ -54,22 +55,24 @@ def seed_text(descriptor: str | Path, document_id: str) -> str:
 
     try:
         package = load_package(descriptor)
-        documents = package.resource("documents")
+        documents = package.documents
+        seed_path = documents.role_field(SEED_PATH) if documents else None
+        if documents is None or seed_path is None or len(documents.primary_key) != 1:
+            raise QuoteError(f"cannot find the seeds: {_no_seeds(package)} (run eurasec validate)")
         table = package.table_path(documents)  # refuses a path outside the package or through a symlink
-    except KeyError as exc:
-        raise QuoteError(f"cannot read the package: it has no resource {exc}") from None
     except DescriptorError as exc:
         raise QuoteError(f"cannot read the package: {exc}") from None
+    key = documents.primary_key[0]
     try:
         text = read_regular(table, MAX_TABLE_BYTES).decode("utf-8").removeprefix("\ufeff")
         with unlimited_fields():
-            rows = {row.get("id"): row for row in csv.DictReader(io.StringIO(text, newline=""))}
+            rows = {row.get(key): row for row in csv.DictReader(io.StringIO(text, newline=""))}
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise QuoteError(f"cannot read {documents.path}: {exc}") from None
     if document_id not in rows:
         known = ", ".join(sorted(k for k in rows if isinstance(k, str) and k)) or "none"
         raise QuoteError(f"no document {document_id!r} in {documents.path}; known: {known}")
-    relative = rows[document_id].get("path") or ""
+    relative = rows[document_id].get(seed_path.name) or ""
     reason = unsafe_seed_reason(package.root, relative)
     if reason:
         raise QuoteError(f"the seed path of {document_id!r}, {relative!r}, is not safe to read: it {reason}")
@@ -77,6 +80,19 @@ def seed_text(descriptor: str | Path, document_id: str) -> str:
         return read_regular(package.root / relative, MAX_SEED_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise QuoteError(f"cannot read the seed of {document_id!r}: {exc}") from None
+
+
+def _no_seeds(package: Package) -> str:
+    """Why the package's seeds cannot be found by their roles."""
+    documents = package.documents
+    count = len(package.resources_with_role(DOCUMENTS))
+    if count > 1:
+        return f"{count} resources declare {ROLE_KEY} {DOCUMENTS!r}, and only one may"
+    if documents is None:
+        return f"no resource declares {ROLE_KEY} {DOCUMENTS!r}"
+    if documents.role_field(SEED_PATH) is None:
+        return f"no field of its table of documents, {documents.name!r}, declares {ROLE_KEY} {SEED_PATH!r}"
+    return f"its table of documents, {documents.name!r}, has no primary key of one field"
 
 
 _WHITE = re.compile(r"\s+")
@@ -184,8 +200,8 @@ def find_quote(descriptor: str | Path, document_id: str, query: str) -> QuoteRes
                 differences = (Difference(start, without, ""), *differences)
             match = Match(start, end, passage, False, differences)
             return QuoteResult(document_id, wanted, [], match, places, trimmed, without.strip())
-    match = closest(text, wanted)
-    return QuoteResult(document_id, wanted, [], match and _trimmed(text, match, wanted), trimmed=trimmed)
+    nearest = closest(text, wanted)
+    return QuoteResult(document_id, wanted, [], nearest and _trimmed(text, nearest, wanted), trimmed=trimmed)
 
 
 def _mark(match: Match) -> str:

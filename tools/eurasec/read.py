@@ -52,7 +52,9 @@ class CsvTable:
 
 def line_at(data: bytes | str, offset: int) -> int:
     """1-based line number of a byte or character offset."""
-    return data.count(b"\n" if isinstance(data, bytes) else "\n", 0, offset) + 1
+    if isinstance(data, bytes):
+        return data.count(b"\n", 0, offset) + 1
+    return data.count("\n", 0, offset) + 1
 
 
 def decode(raw: bytes, file: str, findings: list[Finding]) -> str:
@@ -312,15 +314,3 @@ def bare_cr_finding(file: str, line: int) -> Finding:
         " so cells after it shift or are lost",
         line=line,
     )
-
-
-def read_csv(path: Path, file: str) -> CsvTable:
-    """Read and parse one CSV file; problems are findings on the returned table."""
-    findings: list[Finding] = []
-    raw = read_bytes(path, file, findings)
-    if raw is None:
-        return CsvTable(file=file, findings=findings, readable=False)
-    text = decode(raw, file, findings)
-    table = parse(text, file)
-    table.findings[:0] = findings
-    return table

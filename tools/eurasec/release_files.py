@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import io
 import json
 import math
 import os
@@ -31,17 +32,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from .descriptor import DESCRIPTOR_NAME  # a release's descriptor, and the source package's, by the same name
 from .paths import UnsafePathError, resolve_inside, unsafe_relative_reason
 
 try:  # POSIX: a download holds a lock on its temporary file, so only abandoned ones are removed
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module, or None where there is none
 
 CHECKSUMS = "SHA256SUMS"
 CACHE_ENV = "EURASEC_CACHE"
 BUNDLED = Path(__file__).resolve().parent / "_release"
-DESCRIPTOR = "datapackage.json"  # a release's descriptor, and the source package's, by the same name
 SEEDS = "seeds"
 # The release descriptor's own properties (a Frictionless tool ignores them): each Parquet file's size and
 # sha256 (not the standard `bytes` and `hash`, which frictionless cannot check on Parquet), and what the
@@ -158,7 +159,7 @@ def parse_checksums(text: str, origin: str) -> dict[str, str]:
     return sums
 
 
-def _open_regular(path: Path) -> IO[bytes]:
+def _open_regular(path: Path) -> io.BufferedReader:
     """Open a plain file for reading: never through a symlink, never a FIFO or device that would block."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
@@ -213,7 +214,7 @@ class _Deadline:
     def connection_class(self, base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
         deadline = self
 
-        class Watched(base):  # type: ignore[valid-type, misc]
+        class Watched(base):  # type: ignore[valid-type, misc]  # a base known only at run time
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 super().__init__(*args, **kwargs)
                 create = getattr(self, "_create_connection", None)
@@ -247,6 +248,7 @@ class _Watched:
         self._deadline = deadline
 
     def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+        # a mixin: do_open is the handler's it is mixed into (see below), which mypy cannot see from here
         return super().do_open(self._deadline.connection_class(http_class), req, **kwargs)  # type: ignore[misc]
 
 
@@ -370,7 +372,7 @@ class Release:
     @property
     def is_remote(self) -> bool:
         match = SCHEME.match(self.location)
-        return bool(match) and match.group(1).lower() in WEB_SCHEMES
+        return match is not None and match.group(1).lower() in WEB_SCHEMES
 
     @property
     def cache_folder(self) -> Path:
@@ -570,7 +572,11 @@ def checkout_root(module_file: str | os.PathLike[str] = __file__) -> Path | None
     """
     package = Path(module_file).resolve().parent
     root = package.parent.parent
-    if package.parent.name != "tools" or not (root / DESCRIPTOR).is_file() or not (root / "pyproject.toml").is_file():
+    if (
+        package.parent.name != "tools"
+        or not (root / DESCRIPTOR_NAME).is_file()
+        or not (root / "pyproject.toml").is_file()
+    ):
         return None
     return root
 
@@ -593,8 +599,8 @@ def source_files(root: Path, descriptor: Path | None = None) -> dict[str, str]:
     each file in seeds/: what the build validates and packs. Standard library only, so that the
     loaders and the build backend can tell whether a release still matches its checkout.
     """
-    descriptor = descriptor or root / DESCRIPTOR
-    files = {DESCRIPTOR: _sha256_or_why(descriptor.parent, descriptor.name)}
+    descriptor = descriptor or root / DESCRIPTOR_NAME
+    files = {DESCRIPTOR_NAME: _sha256_or_why(descriptor.parent, descriptor.name)}
     try:
         raw = json.loads(descriptor.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
@@ -623,7 +629,7 @@ def sources_record(root: Path, descriptor: Path | None = None) -> dict[str, Any]
 
 def recorded_sources(folder: Path) -> dict[str, Any] | None:
     """The SOURCES_KEY record of a local release's descriptor (checked against SHA256SUMS); None if it has none."""
-    path = Release(str(folder)).path(DESCRIPTOR)
+    path = Release(str(folder)).path(DESCRIPTOR_NAME)
     try:
         record = json.loads(path.read_text(encoding="utf-8")).get(SOURCES_KEY)
     except (OSError, ValueError, RecursionError, AttributeError) as exc:
@@ -641,7 +647,8 @@ def stale_reason(folder: Path, root: Path) -> str | None:
     current = sources_record(root)
     if record["sha256"] == current["sha256"]:
         return None
-    before = record.get("files") if isinstance(record.get("files"), dict) else {}
+    files = record.get("files")
+    before: dict[str, Any] = files if isinstance(files, dict) else {}
     now = current["files"]
     changed = sorted(name for name in before.keys() | now.keys() if before.get(name) != now.get(name))
     shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
@@ -651,13 +658,15 @@ def stale_reason(folder: Path, root: Path) -> str | None:
 def checkout_release(root: Path) -> Release:
     """The release that `eurasec build` wrote for this checkout, if it still matches the checkout's data."""
     try:
-        raw = json.loads((root / DESCRIPTOR).read_text(encoding="utf-8"))
+        raw = json.loads((root / DESCRIPTOR_NAME).read_text(encoding="utf-8"))
         name = f"{raw['name']}-{raw['version']}"
     except (OSError, ValueError, RecursionError, KeyError, TypeError) as exc:
-        raise ReleaseError(f"{root / DESCRIPTOR} cannot be read for the release's name and version: {exc}") from None
+        raise ReleaseError(
+            f"{root / DESCRIPTOR_NAME} cannot be read for the release's name and version: {exc}"
+        ) from None
     reason = unsafe_relative_reason(name)
     if reason or "/" in name:
-        raise ReleaseError(f"the release name {name!r} in {root / DESCRIPTOR} cannot be a folder's name")
+        raise ReleaseError(f"the release name {name!r} in {root / DESCRIPTOR_NAME} cannot be a folder's name")
     folder = root / "build" / name
     if not (folder / CHECKSUMS).is_file():
         raise ReleaseError(

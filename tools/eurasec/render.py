@@ -24,8 +24,6 @@ from pathlib import Path
 
 from .findings import Finding, Report
 
-FORMATS = ("text", "json", "github")
-
 # Unicode's format characters (general category Cf) as Python 3.11's unicodedata (Unicode 14) has
 # them; tests/test_validate.py checks this list against unicodedata.
 FORMAT_RANGES: tuple[tuple[int, int], ...] = (
@@ -269,10 +267,12 @@ def character_columns(report: Report) -> dict[tuple[str, int, int], int]:
             lines[file] = _physical_lines(resolve_inside(package.root, file, allow_symlinks=False), numbers)
         except (OSError, UnsafePathError, ValueError):
             lines[file] = {}
-    columns = {}
+    columns: dict[tuple[str, int, int], int] = {}
     for f in report.findings:
-        text = lines.get(f.file, {}).get(f.line or 0) if f.column else None
-        start = cell_start(text, f.column) if text is not None and f.column else None
+        if not (f.line and f.column):
+            continue
+        text = lines.get(f.file, {}).get(f.line)
+        start = cell_start(text, f.column) if text is not None else None
         if start is not None:
             columns[(f.file, f.line, f.column)] = start
     return columns

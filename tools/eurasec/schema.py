@@ -10,14 +10,13 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .descriptor import Field, ForeignKey, Resource
+from .descriptor import DOCUMENT, QUOTE, Field, ForeignKey, Resource, documents_resource
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 SQLITE_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT"}
 _ID_LIKE = ("id",)
-QUOTE = "quote"  # a fact row's cited passage
 
 
 def arrow_type(field: Field) -> pa.DataType:
@@ -136,12 +135,12 @@ def sqlite_index_ddl(resource: Resource) -> list[str]:
 
 
 def search_columns(resource: Resource) -> list[str]:
-    """The free-text fields a table's own full-text index covers: all but the cited quote.
+    """The free-text fields a table's own full-text index covers: all but the cited quote (role `quote`).
 
     A quote is cited by many rows (one sentence supports an actor, its alias and an affiliation), so
     quotes are indexed once each, in the `passages` table's index, rather than once per citing row.
     """
-    skip = {QUOTE} if resource.is_fact_table else set()
+    skip = {f.name for f in resource.fields_with_role(QUOTE)} if resource.is_fact_table else set()
     return [f.name for f in resource.fields if is_free_text(f) and f.name not in skip]
 
 
@@ -179,26 +178,39 @@ PASSAGE_ID = Field(
 def passages_resource(resources: Sequence[Resource]) -> Resource | None:
     """The `passages` table of the SQLite database: every distinct (document, quote) pair that rows cite.
 
-    Derived, like the views: its document and quote columns are the fact tables' own fields.
+    Derived, like the views: its document and quote columns are the first fact table's own fields
+    (roles `document` and `quote`), pointing at the table of seed documents (role `documents`).
     """
+    documents = documents_resource(list(resources))
     facts = [r for r in resources if r.is_fact_table]
-    if not facts or not any(r.name == "documents" for r in resources):
+    if not facts or documents is None or len(documents.primary_key) != 1:
         return None
     cited = facts[0]
+    document, quote = cited.role_field(DOCUMENT), cited.role_field(QUOTE)
+    if document is None or quote is None:  # never: a fact table has both
+        return None
     return Resource(
         name=PASSAGES,
         path="",
         title="Passages",
         description="Every distinct passage that rows cite, once each, with a full-text index (passages_fts)."
-        " A row cites a passage when its document_id and quote are the passage's.",
-        fields=(PASSAGE_ID, cited.field("document_id"), cited.field(QUOTE)),
+        f" A row cites a passage when its {document.name} and {quote.name} are the passage's.",
+        fields=(PASSAGE_ID, document, quote),
         primary_key=("id",),
-        foreign_keys=(ForeignKey(fields=("document_id",), resource="documents", reference_fields=("id",)),),
+        foreign_keys=(
+            ForeignKey(fields=(document.name,), resource=documents.name, reference_fields=documents.primary_key),
+        ),
     )
+
+
+def passage_columns(passages: Resource) -> tuple[str, str]:
+    """The passages' (document, quote) column names."""
+    return passages.fields[1].name, passages.fields[2].name
 
 
 def sqlite_passages_indexes(passages: Resource) -> list[str]:
     """The passages' unique (document, quote) index, which also serves look-ups from the citing rows."""
-    unique = quote_identifier(f"idx_{passages.name}_document_id_{QUOTE}")
-    columns = f"{quote_identifier('document_id')}, {quote_identifier(QUOTE)}"
+    document, quote = passage_columns(passages)
+    unique = quote_identifier(f"idx_{passages.name}_{document}_{quote}")
+    columns = f"{quote_identifier(document)}, {quote_identifier(quote)}"
     return [f"CREATE UNIQUE INDEX {unique} ON {quote_identifier(passages.name)} ({columns})"]

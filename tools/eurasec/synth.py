@@ -35,6 +35,8 @@ from typing import Any
 
 import eurasec
 
+from .descriptor import DESCRIPTOR_NAME
+
 REAL_SEED = "seeds/stakhovsky-eurasian-approach-view-from-belarus.txt"
 MAX_DOCUMENTS = 100
 ROWS_PER_DOCUMENT = 10_000
@@ -58,7 +60,7 @@ Expected = tuple[str, str, int]  # (code, file, line)
 
 def default_descriptor() -> Path:
     """The repository's datapackage.json (the package's source lives in tools/eurasec)."""
-    return Path(eurasec.__file__).resolve().parents[2] / "datapackage.json"
+    return Path(eurasec.__file__).resolve().parents[2] / DESCRIPTOR_NAME
 
 
 # --- generation -------------------------------------------------------------------------
@@ -154,7 +156,7 @@ def generate(
     n_docs = plan["documents"]
     (out / "data").mkdir(parents=True, exist_ok=True)
     (out / "seeds").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(descriptor, out / "datapackage.json")
+    shutil.copyfile(descriptor, out / DESCRIPTOR_NAME)
 
     def enum(table: str, field: str, i: int) -> str:
         values = spec[table]["enums"][field]
@@ -249,7 +251,7 @@ def generate(
     write("documents", doc_rows)
 
     # actors
-    rows_out = []
+    rows_out: list[list[Any]] = []
     for i, actor in enumerate(entities["actors"]):
         d = doc_of(i, len(entities["actors"]))
         kind = enum("actors", "kind", i)
@@ -326,10 +328,11 @@ def generate(
         roles = spec[table]["enums"]["role"]
         size = len(entities[other])
         rows_out = []
-        for a, b, r in _unique_links(
-            plan[table],
-            lambda size=size, roles=roles: (rng.randrange(n_ini), rng.randrange(size), rng.randrange(len(roles))),
-        ):
+
+        def draw(size: int = size, roles: list[str] = roles) -> tuple[int, int, int]:
+            return rng.randrange(n_ini), rng.randrange(size), rng.randrange(len(roles))
+
+        for a, b, r in _unique_links(plan[table], draw):
             d = initiative_doc(a)
             rows_out.append([entities["initiatives"][a], entities[other][b], roles[r], doc_ids[d], quote(d)])
         write(table, rows_out)

@@ -23,7 +23,6 @@ from .read import (
     canonical_row,
     compressed_reason,
     decode,
-    line_at,
     map_bytes,
     parse,
     unlimited_fields,
@@ -39,6 +38,12 @@ BOM_BYTES = BOM.encode("utf-8")
 QUOTE, COMMA, LF, CR = 0x22, 0x2C, 0x0A, 0x0D
 
 
+def _empty_lines() -> np.ndarray:
+    import numpy as np
+
+    return np.zeros(0, dtype=np.int64)
+
+
 @dataclass
 class Table:
     """The rows of one file. Blank lines are not rows, but frictionless counts them: `row_numbers` keeps its count."""
@@ -46,8 +51,8 @@ class Table:
     file: str
     header: list[str] | None = None
     columns: dict[str, pa.Array] = field(default_factory=dict)  # text of each header column, "" for empty
-    lines: np.ndarray | None = None  # first physical line of each row
-    row_numbers: np.ndarray | None = None  # frictionless' row number of each row (the header is row 1)
+    lines: np.ndarray = field(default_factory=_empty_lines)  # first physical line of each row
+    row_numbers: np.ndarray = field(default_factory=_empty_lines)  # frictionless' row number of each row (header: 1)
     blank_lines: list[int] = field(default_factory=list)  # empty lines between rows
     blank_row_numbers: list[int] = field(default_factory=list)
     cell_counts: dict[int, int] = field(default_factory=dict)  # rows with a cell too few or too many: their count
@@ -64,16 +69,10 @@ class Table:
 
     @property
     def num_rows(self) -> int:
-        return 0 if self.lines is None else len(self.lines)
+        return len(self.lines)
 
     def line(self, index: int) -> int:
         return int(self.lines[index])
-
-
-def _empty_lines() -> np.ndarray:
-    import numpy as np
-
-    return np.zeros(0, dtype=np.int64)
 
 
 def _block_size(size: int) -> int:
@@ -206,7 +205,7 @@ def _scan_fast(raw: bytes | mmap.mmap, file: str, expected_header: list[str]) ->
     skipped = [0]  # rows pyarrow skipped: exactly the ragged records the scan finds, or nothing is certain
     arrow = _parse(raw, expected_header, multiline=False)
     multiline = arrow is None
-    if multiline:
+    if arrow is None:
         arrow = _parse(raw, expected_header, multiline=True)
         if arrow is None:  # rows with a cell too few or too many: pyarrow skips them, Python reads them
             try:
@@ -479,7 +478,6 @@ def from_csv_table(parsed: CsvTable) -> Table:
 
     table = Table(file=parsed.file, header=parsed.header, findings=list(parsed.findings), readable=parsed.readable)
     if parsed.header is None:
-        table.lines, table.row_numbers = _empty_lines(), _empty_lines()
         return table
     width = len(parsed.header)
     rows, lines, numbers = [], [], []
@@ -542,7 +540,6 @@ def load_table(path: Path, file: str, expected_header: list[str]) -> Table:
     raw = None if findings else map_bytes(path, file, findings)
     if raw is None:
         table = Table(file=file, findings=findings, readable=False)
-        table.lines, table.row_numbers = _empty_lines(), _empty_lines()
         return table
     fast = _scan_fast(raw, file, expected_header)
     if fast is not None:
@@ -552,9 +549,8 @@ def load_table(path: Path, file: str, expected_header: list[str]) -> Table:
     parsed.findings[:0] = findings
     if not parsed.readable:  # too many columns: no check reads the file
         table = Table(file=file, findings=parsed.findings, readable=False)
-        table.lines, table.row_numbers = _empty_lines(), _empty_lines()
         return table
     return from_csv_table(parsed)
 
 
-__all__ = ["Table", "line_at", "load_table"]
+__all__ = ["Table", "load_table"]

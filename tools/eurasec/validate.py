@@ -12,8 +12,6 @@ from .dataset import load_dataset
 from .descriptor import DESCRIPTOR_NAME, load_package
 from .findings import Finding, Report
 
-DESCRIPTOR_FILE = DESCRIPTOR_NAME  # how findings name the descriptor
-
 Check = Callable[[Context], Iterable[Finding]]
 
 OWN_CHECKS: tuple[Check, ...] | None = None  # the project's checks, made on first use (see own_checks)
@@ -33,6 +31,7 @@ def own_checks() -> tuple[Check, ...]:
         from .checks.names import check_names
         from .checks.numbering import check_numbering
         from .checks.provenance import check_quotes
+        from .checks.roles import check_roles
         from .checks.seeds import check_seeds
         from .checks.values import check_values
 
@@ -41,6 +40,7 @@ def own_checks() -> tuple[Check, ...]:
         OWN_CHECKS = (
             check_seeds,
             check_quotes,
+            check_roles,
             check_hygiene,
             check_unused,
             check_aliases,
@@ -127,7 +127,7 @@ ENGINES = ("fast", "frictionless", "none")
 
 
 def _descriptor_broken(findings: list[Finding]) -> bool:
-    return any(f.code in _DESCRIPTOR_ERRORS and f.file == DESCRIPTOR_FILE for f in findings)
+    return any(f.code in _DESCRIPTOR_ERRORS and f.file == DESCRIPTOR_NAME for f in findings)
 
 
 def _run_check(check: Check, ctx: Context) -> list[Finding]:
@@ -136,7 +136,7 @@ def _run_check(check: Check, ctx: Context) -> list[Finding]:
         return list(check(ctx))
     except Exception as exc:
         name = check.__name__.removeprefix("check_")
-        return [finding("check-failed", DESCRIPTOR_FILE, f"the {name} check stopped: {type(exc).__name__}: {exc}")]
+        return [finding("check-failed", DESCRIPTOR_NAME, f"the {name} check stopped: {type(exc).__name__}: {exc}")]
 
 
 def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") -> Report:
@@ -177,7 +177,7 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
             descriptor_findings = described.result() if described is not None else []
         except Exception as exc:  # never a traceback, whatever the descriptor holds
             descriptor_findings = [
-                finding("check-failed", DESCRIPTOR_FILE, f"the descriptor check stopped: {type(exc).__name__}: {exc}")
+                finding("check-failed", DESCRIPTOR_NAME, f"the descriptor check stopped: {type(exc).__name__}: {exc}")
             ]
     ctx = Context(dataset=dataset)
     checks = () if _descriptor_broken([*findings, *descriptor_findings]) else own_checks()
@@ -200,7 +200,7 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
 
                 findings.extend(run_reference(package.path, dataset))
         except Exception as exc:  # frictionless itself failed: say so, never a traceback
-            findings.append(finding("check-failed", DESCRIPTOR_FILE, f"the data checks could not run: {exc}"))
+            findings.append(finding("check-failed", DESCRIPTOR_NAME, f"the data checks could not run: {exc}"))
         for found in own_results:
             own.extend(found)
     if not _descriptor_broken(findings):  # our checks read the descriptor too: their findings wait until it is mended

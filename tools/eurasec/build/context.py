@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..descriptor import Package
+from ..descriptor import DESCRIPTOR_NAME, Package
 from ..paths import UnsafePathError, unsafe_name_reason, unsafe_version_reason
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-RELEASE_DESCRIPTOR = "datapackage.json"
+RELEASE_DESCRIPTOR = DESCRIPTOR_NAME
 SQLITE_FILE = "eurasec.sqlite"
 DATASETTE_METADATA = "metadata.json"
 CHECKSUMS = "SHA256SUMS"

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..codes import finding
 from ..descriptor import Resource
 from ..findings import Finding
 from ..kernels import neighbour_order
 from .context import Context
-
-if TYPE_CHECKING:
-    pass
 
 MAX_LINES_REPORTED = 1000  # per file and code: past this, the fix (eurasec fmt) is the same
 

@@ -17,7 +17,7 @@ from .tabular import (
     python_pattern_verdicts_many,
     typed_columns,
 )
-from .upstream import DESCRIPTOR_FILE, check_descriptor, run_frictionless, run_frictionless_on, translate_task
+from .upstream import check_descriptor, run_frictionless, run_frictionless_on, translate_task
 
 # Findings after which a resource's data is not checked at all, by us or by frictionless: a compressed
 # file (frictionless would decompress it, bomb or not), a file too wide to read, a row split at a bare CR
@@ -135,8 +135,10 @@ def frictionless_pattern_guard(dataset: Dataset, names: set[str]) -> tuple[set[s
     unsafe: set[str] = set()
     found = []
     for (resource, f, pattern, counts), timed in zip(jobs, results, strict=True):
-        problem = timed if isinstance(timed, PatternUndecidableError) else None
-        if problem is None:
+        problem: PatternUndecidableError | None = None
+        if isinstance(timed, PatternUndecidableError):
+            problem = timed
+        else:
             total = sum(seconds * c["counts"] for (_, seconds), c in zip(timed, counts, strict=True))
             if total > tabular.PATTERN_SECONDS:
                 problem = PatternUndecidableError(
@@ -171,7 +173,7 @@ def _left_to_frictionless(dataset: Dataset, refused: set[str] | frozenset[str] =
     return slow
 
 
-__all__ = ["DESCRIPTOR_FILE", "run_fast"]
+__all__ = ["run_fast"]
 
 
 def run_reference(descriptor: Path, dataset: Dataset) -> list[Finding]:

@@ -1,4 +1,8 @@
-"""Entities: each alias names exactly one entity, and every entity is referenced by something."""
+"""Entities: each alias names exactly one entity, and every entity is referenced by something.
+
+An alias is a field of role `alias`, the table of documents the resource of role `documents`: both are
+found by their roles, whatever their names.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..codes import finding
-from ..descriptor import Resource
+from ..descriptor import ALIAS, DOCUMENTS, Field, Resource
 from ..findings import Finding
 from ..kernels import byte_lengths, dictionary_codes
 from .context import Context, texts
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-ALIASES = "aliases"
 
 
 def alias_key(alias: str) -> str:
@@ -24,21 +26,26 @@ def alias_key(alias: str) -> str:
 
 
 def entity_resources(ctx: Context) -> list[Resource]:
-    """Tables of things with an id that others point at (documents are sources, not entities)."""
+    """Tables of things with an id (a one-field primary key) that others point at; the documents (the
+    resource of role `documents`) are sources, not entities."""
     referenced = {fk.resource for r in ctx.resources for fk in r.foreign_keys}
-    return [r for r in ctx.resources if r.primary_key == ("id",) and r.name in referenced and r.name != "documents"]
+    return [r for r in ctx.resources if len(r.primary_key) == 1 and r.name in referenced and r.role != DOCUMENTS]
 
 
 def check_aliases(ctx: Context) -> Iterator[Finding]:
+    for resource in ctx.resources:
+        alias = resource.role_field(ALIAS)
+        if alias is not None:
+            yield from _check_aliases(ctx, resource, alias)
+
+
+def _check_aliases(ctx: Context, resource: Resource, alias_field: Field) -> Iterator[Finding]:
     import numpy as np
     import pyarrow.compute as pc
 
-    try:
-        resource = ctx.dataset.package.resource(ALIASES)
-    except KeyError:
-        return
     table = ctx.table(resource)
-    if table is None or "alias" not in table.columns:
+    name = alias_field.name
+    if table is None or name not in table.columns:
         return
     entities = {r.name for r in entity_resources(ctx)}
     targets = [
@@ -46,10 +53,10 @@ def check_aliases(ctx: Context) -> Iterator[Finding]:
         for fk in resource.foreign_keys
         if len(fk.fields) == 1 and fk.resource in entities and fk.fields[0] in table.columns
     ]
-    filled = [byte_lengths(table.columns[name]) > 0 for name in targets]
+    filled = [byte_lengths(table.columns[target]) > 0 for target in targets]
     count = np.sum(filled, axis=0) if filled else np.zeros(table.num_rows, dtype=int)
     for index in np.flatnonzero(count != 1).tolist():
-        alias = table.columns["alias"][index].as_py()
+        alias = table.columns[name][index].as_py()
         yield finding(
             "alias-target",
             resource.path,
@@ -62,7 +69,7 @@ def check_aliases(ctx: Context) -> Iterator[Finding]:
         return
     # Rows whose folded alias (pyarrow's lower case first, Python's casefold for the groups that
     # matter) is shared with a row naming another entity. Keys and entities become integer codes.
-    aliases = table.columns["alias"]
+    aliases = table.columns[name]
     rough = pc.utf8_lower(
         pc.utf8_normalize(pc.replace_substring_regex(pc.utf8_trim_whitespace(aliases), r"\s+", " "), "NFC")
     )
@@ -71,15 +78,15 @@ def check_aliases(ctx: Context) -> Iterator[Finding]:
     if not len(key_codes) or np.bincount(key_codes[usable], minlength=1).max(initial=0) <= 1:
         return  # no folded alias is used twice: none can name two entities
     entity_codes = np.zeros(table.num_rows, dtype=np.int64)
-    for position, (name, mask) in enumerate(zip(targets, filled, strict=True)):
-        entity_codes[mask] = dictionary_codes(table.columns[name])[0][mask] * len(targets) + position
+    for position, (target, mask) in enumerate(zip(targets, filled, strict=True)):
+        entity_codes[mask] = dictionary_codes(table.columns[target])[0][mask] * len(targets) + position
     width = int(entity_codes.max()) + 1
     pairs = np.unique(key_codes[usable] * width + entity_codes[usable])
     shared = np.flatnonzero(np.bincount(pairs // width) > 1)
     rows = np.flatnonzero(usable & np.isin(key_codes, shared)).tolist()
     named: dict[str, dict[str, int]] = {}
-    columns = {name: texts(table.columns[name], rows) for name in targets}
-    entity = [next(f"{name}={columns[name][i]}" for name in targets if columns[name][i]) for i in range(len(rows))]
+    columns = {target: texts(table.columns[target], rows) for target in targets}
+    entity = [next(f"{t}={columns[t][i]}" for t in targets if columns[t][i]) for i in range(len(rows))]
     by_row = list(zip(rows, texts(aliases, rows), entity, strict=True))
     for index, alias, target in by_row:
         named.setdefault(alias_key(alias), {}).setdefault(target, index)
@@ -91,8 +98,8 @@ def check_aliases(ctx: Context) -> Iterator[Finding]:
                 resource.path,
                 f"the alias {alias!r} names several entities ({', '.join(owners)})",
                 line=table.line(index),
-                field="alias",
-                column=ctx.column_number(resource, "alias"),
+                field=name,
+                column=ctx.column_number(resource, name),
             )
 
 
@@ -111,9 +118,10 @@ def check_unused(ctx: Context) -> Iterator[Finding]:
                 referencing[fk.resource].append(table.columns[fk.fields[0]])
     for resource in entities:
         table = ctx.table(resource)
-        if table is None or "id" not in table.columns:
+        key = resource.primary_key[0]
+        if table is None or key not in table.columns:
             continue
-        ids = table.columns["id"]
+        ids = table.columns[key]
         distinct = pc.dictionary_encode(ids)  # a repeated id (its own error) is used when any of its rows is
         used = np.zeros(len(distinct.dictionary), dtype=bool)
         for column in referencing[resource.name]:
@@ -127,6 +135,6 @@ def check_unused(ctx: Context) -> Iterator[Finding]:
                 resource.path,
                 f"{resource.name} row {ids[index].as_py()!r} is referenced by no other row",
                 line=table.line(index),
-                field="id",
-                column=ctx.column_number(resource, "id"),
+                field=key,
+                column=ctx.column_number(resource, key),
             )

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..codes import finding
-from ..descriptor import Field
+from ..descriptor import QUOTE, Field
 from ..findings import Finding
 from ..kernels import ASCII_WHITE_BYTES, SLUG_PATTERN, is_slug, odd_ends
 from ..read import MAX_CELL_CHARS
@@ -180,7 +180,7 @@ def check_hygiene(ctx: Context) -> Iterator[Finding]:
             kinds = {
                 "is_id": _id_field(name) and name in known,
                 "is_string": name in known and known[name].type == "string",
-                "verbatim": name == "quote" or (name in known and known[name].in_quote),
+                "verbatim": name in known and (known[name].role == QUOTE or known[name].in_quote),
             }
             cells = table.columns[name]
             closed = _closed_form(known.get(name), kinds["is_id"])

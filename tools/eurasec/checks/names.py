@@ -33,7 +33,8 @@ def key_lines(descriptor_text: str) -> dict[KeyPath, int]:
     line = 1
     for match in _TOKEN.finditer(descriptor_text):
         token = match.group()
-        kind, state = stack[-1] if stack else ("", [None, False])
+        top: tuple[str, list[Any]] = stack[-1] if stack else ("", [None, False])
+        kind, state = top
         if token == "\n":
             line += 1
         elif token in ("{", "["):
@@ -70,7 +71,7 @@ def check_names(ctx: Context) -> Iterator[Finding]:
     lines = key_lines(package.path.read_text(encoding="utf-8"))
     for path, reason in unsafe:
         # A package may leave out its name or version (frictionless allows it): only a release needs them.
-        missing = len(path) == 1 and package.raw.get(path[0]) in (None, "")
+        missing = len(path) == 1 and isinstance(path[0], str) and package.raw.get(path[0]) in (None, "")
         yield finding(
             "name-missing" if missing else "name-unsafe",
             DESCRIPTOR_NAME,

@@ -1,4 +1,5 @@
-"""Numbered rows (a primary key of document_id and number) run 1, 2, 3… in every document."""
+"""Numbered rows run 1, 2, 3… in every document: a field of role `number`, counted within the rest of the
+primary key (or, when the number is not part of it, within the row's document)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..codes import finding
+from ..descriptor import NUMBER
 from ..findings import Finding
 from ..kernels import dictionary_codes
 from .context import Context
+from .roles import number_groups
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,13 +36,13 @@ def check_numbering(ctx: Context) -> Iterator[Finding]:
     import pyarrow.compute as pc
 
     for resource in ctx.resources:
-        table = ctx.table(resource)
-        if "number" not in resource.primary_key or table is None or "number" not in table.columns:
+        table, numbered = ctx.table(resource), resource.role_field(NUMBER)
+        if numbered is None or table is None or numbered.name not in table.columns:
             continue
-        group_by = [name for name in resource.primary_key if name != "number" and name in table.columns]
+        group_by = [name for name in number_groups(resource) if name in table.columns]
         if not group_by or table.num_rows == 0:
-            continue
-        raw = table.columns["number"]
+            continue  # a number that runs within nothing is the roles check's to report
+        raw = table.columns[numbered.name]
         typed = pc.match_substring_regex(raw, r"^[0-9]{1,18}$").to_numpy(zero_copy_only=False)
         numbers = np.zeros(len(raw), dtype=np.int64)
         if typed.any():
@@ -85,7 +88,7 @@ def check_numbering(ctx: Context) -> Iterator[Finding]:
                         resource.path,
                         f"number {number} {what}: numbers for {where} must run 1, 2, 3… without gaps",
                         line=table.line(int(rows[position])),
-                        field="number",
-                        column=ctx.column_number(resource, "number"),
+                        field=numbered.name,
+                        column=ctx.column_number(resource, numbered.name),
                     )
                     break

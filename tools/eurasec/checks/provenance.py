@@ -1,4 +1,7 @@
-"""Quotes: every quote is a verbatim substring of its document, and holds the values it must support."""
+"""Quotes: every quote is a verbatim substring of its document, and holds the values it must support.
+
+A fact table's document and quote are the fields of roles `document` and `quote`, whatever their names.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..codes import finding
+from ..descriptor import DOCUMENT, QUOTE
 from ..findings import Finding
 from ..kernels import byte_lengths, dictionary_codes
-from ..quotes import closest, fold
+from ..quotes import Match, closest, fold
 from ..read import MAX_CELL_CHARS
 from .context import Context, texts
 
@@ -88,7 +92,7 @@ def _broken_pairs(ctx: Context, cited: list[tuple[pa.Array, pa.Array]]) -> set[t
     quote_codes, quote_values = dictionary_codes(pa.concat_arrays([quotes for _, quotes in cited]))
     doc_codes, doc_values = dictionary_codes(pa.concat_arrays([docs for docs, _ in cited]))
     quote_index, doc_index = _distinct_pairs(quote_codes, doc_codes, len(quote_values))
-    broken = set()
+    broken: set[tuple[str, str]] = set()
     for doc_code, doc in enumerate(doc_values.to_pylist()):
         text = ctx.seeds.get(doc)
         if text is None:
@@ -110,21 +114,24 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
     tables, cited = [], []
     for resource in ctx.resources:
         table = ctx.table(resource)
-        if not resource.is_fact_table or table is None or "quote" not in table.columns:
-            continue
-        docs, quotes = table.columns["document_id"], table.columns["quote"]
+        cites, quoted = resource.role_field(DOCUMENT), resource.role_field(QUOTE)
+        if cites is None or quoted is None or table is None:
+            continue  # a quote without a document is the roles check's to report
+        if cites.name not in table.columns or quoted.name not in table.columns:
+            continue  # a missing column is frictionless' to report
+        docs, quotes = table.columns[cites.name], table.columns[quoted.name]
         usable = (byte_lengths(docs) > 0) & _within_limit(quotes)
         # The table's distinct (document, quote) pairs, as integer codes made distinct by numpy.
         quote_codes, quote_values = dictionary_codes(quotes)
         doc_codes, doc_values = dictionary_codes(docs)
         quote_index, doc_index = _distinct_pairs(quote_codes, doc_codes, len(quote_values), usable)
         cited.append((doc_values.take(pa.array(doc_index)), quote_values.take(pa.array(quote_index))))
-        tables.append((resource, table, usable, doc_values.to_pylist()))
+        tables.append((resource, table, usable, doc_values.to_pylist(), cites.name, quoted.name))
     broken = _broken_pairs(ctx, cited)
     broken_quotes = pa.array(sorted({quote for _, quote in broken}), pa.string())
-    for resource, table, usable_np, doc_names in tables:
-        file, column = resource.path, ctx.column_number(resource, "quote")
-        docs, quotes = table.columns["document_id"], table.columns["quote"]
+    for resource, table, usable_np, doc_names, document_field, quote_field in tables:
+        file, column = resource.path, ctx.column_number(resource, quote_field)
+        docs, quotes = table.columns[document_field], table.columns[quote_field]
         # Values that must stand in the quote (an alias, a trend's title and text).
         for f in resource.fields:
             if not f.in_quote or f.name not in table.columns:
@@ -147,8 +154,8 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     file,
                     f"quotes citing {doc!r} cannot be checked because its seed failed its own checks",
                     line=table.line(int(first[0])),
-                    field="document_id",
-                    column=ctx.column_number(resource, "document_id"),
+                    field=document_field,
+                    column=ctx.column_number(resource, document_field),
                 )
         if not broken:
             continue
@@ -164,14 +171,14 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     folded[doc] = fold(ctx.seeds[doc])
                 suggestions[key] = closest(ctx.seeds[doc], quote, folded[doc]) if searched else _NOT_SEARCHED
             match = suggestions[key]
-            if match is _NOT_SEARCHED or match is None:
+            if not isinstance(match, Match):  # not searched, or nothing alike
                 alike = "" if match is _NOT_SEARCHED else ", and no passage of it is alike"
                 yield finding(
                     "quote-not-found",
                     file,
                     f"the quote is not in {doc!r}{alike}",
                     line=table.line(index),
-                    field="quote",
+                    field=quote_field,
                     column=column,
                     hint='Copy the passage from the seed exactly; `eurasec quote DOCUMENT_ID "text"` finds it.',
                 )
@@ -182,7 +189,7 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     f"the quote is not in {doc!r}: it has {match.summary()}"
                     f" (closest passage at characters {match.start}–{match.end})",
                     line=table.line(index),
-                    field="quote",
+                    field=quote_field,
                     column=column,
                     hint=f"Use the seed's exact text: {_excerpt(match.passage)!r}.",
                 )

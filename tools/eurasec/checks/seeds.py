@@ -1,4 +1,8 @@
-"""Seed files: present, inside seeds/, plain files, and byte-identical to what documents.csv records."""
+"""Seed files: present, inside seeds/, plain files, and byte-identical to what the documents table records.
+
+The documents table and its fields are found by their roles (`documents`; `seed-path`, `sha256`, `bytes`,
+`title`), never by their names; what the roles lack is reported first (checks/roles.py).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from ..codes import finding
-from ..descriptor import read_regular
+from ..descriptor import BYTES, SEED_PATH, SHA256, TITLE, read_regular
 from ..findings import Finding
 from ..paths import UnsafePathError, resolve_inside, unsafe_relative_reason
 from .context import Context
 
 SEEDS_DIR = "seeds"
-DOCUMENTS = "documents"
 MAX_SEED_BYTES = 1 << 30  # far above any text; a larger "seed" is refused, not read into memory
 _DIGITS = re.compile(r"[0-9]+")  # ASCII digits only: int() would take '١٢٣' and fail on '²'
 
@@ -52,30 +55,35 @@ class _Row:
 
 
 def check_seeds(ctx: Context) -> Iterator[Finding]:
-    """Verify every document's seed, and keep the texts of those that pass for the quote checks."""
+    """Verify every document's seed, and keep the texts of those that pass for the quote checks.
+
+    The roles come first: without a table of role `documents` (one, with a one-field key) and its
+    `seed-path` field, no seed is checked, and the roles check says so.
+    """
     package = ctx.dataset.package
-    try:
-        resource = package.resource(DOCUMENTS)
-    except KeyError:
+    resource = package.documents
+    if resource is None or len(resource.primary_key) != 1 or resource.role_field(SEED_PATH) is None:
         return
     table = ctx.table(resource)
     if table is None:
         return
     file = resource.path
-    col = lambda name: ctx.column_number(resource, name)  # noqa: E731
-    columns = {
-        name: table.columns[name].to_pylist()
-        for name in ("id", "path", "sha256", "bytes", "title")
-        if name in table.columns
-    }
+    # Each value by what it is ("path", "sha256"...), from the field of that role, whatever its name.
+    names = {"id": resource.primary_key[0]}
+    for key, role in (("path", SEED_PATH), ("sha256", SHA256), ("bytes", BYTES), ("title", TITLE)):
+        role_field = resource.role_field(role)
+        if role_field is not None:
+            names[key] = role_field.name
+    col = lambda key: ctx.column_number(resource, names[key])  # noqa: E731
+    columns = {key: table.columns[name].to_pylist() for key, name in names.items() if name in table.columns}
     for index in range(table.num_rows):
-        row = _Row({name: values[index] for name, values in columns.items()}, table.line(index))
+        row = _Row({key: values[index] for key, values in columns.items()}, table.line(index))
         doc_id, relative = row.get("id"), row.get("path")
         if not doc_id or not relative:
             continue  # a required-field error from frictionless says it
 
-        def at(code: str, message: str, name: str = "path", hint: str | None = None, row: _Row = row) -> Finding:
-            return finding(code, file, message, line=row.line, field=name, column=col(name), hint=hint)
+        def at(code: str, message: str, key: str = "path", hint: str | None = None, row: _Row = row) -> Finding:
+            return finding(code, file, message, line=row.line, field=names[key], column=col(key), hint=hint)
 
         ctx.unreadable_documents.add(doc_id)
         reason = unsafe_seed_reason(package.root, relative)

@@ -22,8 +22,15 @@ from ..kernels import SLUG_PATTERN, byte_lengths, is_slug, neighbour_order, null
 from ..table import Table
 
 if TYPE_CHECKING:
+    # typeshed knows re's parser by its pre-3.11 names, which now warn when imported: the same modules
+    import sre_constants as sre
+    import sre_parse as _parser
+
     import numpy as np
     import pyarrow as pa
+else:  # loaded by `import re` already
+    from re import _constants as sre
+    from re import _parser
 
 LIMIT_ERRORS = 1000  # frictionless' default per resource
 _INTEGER = r"^[0-9]+$"
@@ -131,7 +138,7 @@ def read_column(field: Field, cells: pa.Array, missing_values: list[str]) -> Col
     key_values: list[str | None] = [None] * len(cells)
     numbers = np.zeros(len(cells), dtype=np.int64) if kind in ("integer", "date") else None
     type_error = np.zeros(len(cells), dtype=bool)
-    if kind == "integer" and fast_np.any():
+    if numbers is not None and kind == "integer" and fast_np.any():
         as_int = pc.cast(pc.if_else(fast, cells, pa.scalar(None, pa.string())), pa.int64())
         numbers[fast_np] = as_int.to_numpy(zero_copy_only=False)[fast_np]
     slow = np.flatnonzero(~missing & ~fast_np)
@@ -193,8 +200,6 @@ class _Translation:
 
 def _class_member(items: list[Any], code: int) -> bool:
     """Whether a character (an ASCII code) is in a Python character class, read off its parse."""
-    from re import _constants as sre
-
     categories = {
         sre.CATEGORY_DIGIT: r"\d",
         sre.CATEGORY_NOT_DIGIT: r"\D",
@@ -224,8 +229,6 @@ def _escape(code: int) -> str:
 
 def _translate_nodes(nodes: Any, flags: int, uses: set[str]) -> str:
     """RE2 syntax for a part of Python's parse; raises ValueError where there is no exact translation."""
-    from re import _constants as sre
-
     out = []
     for op, av in nodes:
         if op is sre.LITERAL:
@@ -281,9 +284,6 @@ def _translate_nodes(nodes: Any, flags: int, uses: set[str]) -> str:
 @functools.lru_cache(maxsize=256)
 def _re2_translation(wrapped: str) -> _Translation | None:
     """The pattern in RE2 syntax with Python's meaning, or None when there is no exact translation."""
-    from re import _constants as sre
-    from re import _parser
-
     try:
         parsed = _parser.parse(wrapped, 0)
         flags = parsed.state.flags
@@ -324,6 +324,7 @@ def python_pattern_verdicts_many(jobs: list[tuple[str, list[str]]]) -> list[Verd
 def _run_pattern_jobs(jobs: list[tuple[str, list[str]]]) -> list[Verdicts | PatternUndecidableError]:
     """As many jobs' results as one child gives before it fails or overruns (at least one)."""
     import json
+    import os
     import selectors
     import subprocess
     import sys
@@ -366,7 +367,7 @@ def _run_pattern_jobs(jobs: list[tuple[str, list[str]]]) -> list[Verdicts | Patt
                         )
                     )
                     return results
-                chunk = child.stdout.read1(1 << 16)
+                chunk = os.read(child.stdout.fileno(), 1 << 16)  # what select saw: no buffer between
                 if not chunk:
                     results.append(PatternUndecidableError(f"the pattern {wrapped[1:-1]} could not be checked"))
                     return results
@@ -423,7 +424,7 @@ def _pattern_ok(pattern: str, cells: pa.Array, candidates: np.ndarray) -> np.nda
         if translation is not None and translation.ascii_only:
             decided &= pc.string_is_ascii(cells).fill_null(False).to_numpy(zero_copy_only=False)
         verdict = np.zeros(len(candidates), dtype=bool)
-        if decided.any():
+        if translation is not None and decided.any():
             try:
                 verdict = pc.match_substring_regex(cells, translation.re2).fill_null(False)
                 verdict = verdict.to_numpy(zero_copy_only=False)
@@ -682,8 +683,8 @@ def check_resource(
         # Where the limit cuts a row, which of its errors survive depends on frictionless' order within it.
         boundary = errors[LIMIT_ERRORS - 1].row_number
         head = [e for e in errors if e.row_number < boundary]
-        row = frictionless_row_order(resource, [e for e in errors if e.row_number == boundary])
-        errors = (head + row)[:LIMIT_ERRORS]
+        cut = frictionless_row_order(resource, [e for e in errors if e.row_number == boundary])
+        errors = (head + cut)[:LIMIT_ERRORS]
     return errors
 
 

@@ -14,9 +14,12 @@ from typing import Any
 from ..codes import CODES, finding
 from ..dataset import Dataset, locate
 from ..descriptor import (
+    DESCRIPTOR_NAME,
     MAX_DESCRIPTOR_BYTES,
     DescriptorError,
     Package,
+    Reference,
+    Resource,
     load_package,
     parse_json,
     read_regular,
@@ -25,7 +28,6 @@ from ..descriptor import (
 from ..findings import Finding
 from ..paths import inside_reason
 
-DESCRIPTOR_FILE = "datapackage.json"
 _CONSTRAINT = re.compile(r'constraint "(\w+)" is "(.*)"$', re.S)
 _TYPE = re.compile(r'type is "(\w+)')
 _POSITION = re.compile(r'row at position "?(\d+)"?')
@@ -41,11 +43,11 @@ class _Lines:
         import numpy as np
 
         table = self.table
-        if row_number is None or table is None or table.row_numbers is None:
+        if row_number is None or table is None:
             return None
         i = int(np.searchsorted(table.row_numbers, row_number))
         if i < len(table.row_numbers) and table.row_numbers[i] == row_number:
-            return int(table.lines[i])
+            return table.line(i)
         if row_number in table.blank_row_numbers:
             return table.blank_lines[table.blank_row_numbers.index(row_number)]
         return None
@@ -121,7 +123,7 @@ def _translate(d: dict[str, Any], lines: _Lines, field_names: list[str]) -> tupl
 def translate_task(dataset: Dataset, task_name: str, descriptors: list[dict[str, Any]]) -> list[Finding]:
     """frictionless error descriptors of one resource as our findings, on physical lines."""
     resource = next((r for r in dataset.package.resources if r.name == task_name), None)
-    file = resource.path if resource else DESCRIPTOR_FILE
+    file = resource.path if resource else DESCRIPTOR_NAME
     field_names = resource.field_names if resource else []
     lines = _Lines(dataset, task_name)
     findings = []
@@ -154,7 +156,7 @@ def _descriptor_findings(errors: list[Any]) -> list[Finding]:
         code = d.get("type", "package-error")
         findings.append(
             finding(
-                code if code in CODES else "descriptor-invalid", DESCRIPTOR_FILE, str(d.get("note") or d.get("message"))
+                code if code in CODES else "descriptor-invalid", DESCRIPTOR_NAME, str(d.get("note") or d.get("message"))
             )
         )
     return findings
@@ -167,7 +169,7 @@ def _refused(ref_key: str, where: str, value: str, line: int | None, via: str | 
     place = f" (in {via})" if via else ""
     return finding(
         "remote-reference",
-        DESCRIPTOR_FILE,
+        DESCRIPTOR_NAME,
         f"{where} has {ref_key!r} {value!r}{place}, a remote reference: validation never fetches anything",
         line=line,
         field=ref_key,
@@ -188,10 +190,12 @@ def reference_findings(package: Package, *, data_paths: bool = True) -> list[Fin
     """
     root = package.root
     findings: list[Finding] = []
-    by_path = {}
+    by_path: dict[str, Resource] = {}
     for r in package.resources:
         by_path.setdefault(r.path, r)
-    pending = [(ref, None) for ref in reversed(references(package.raw, package.text))]
+    pending: list[tuple[Reference, str | None]] = [
+        (ref, None) for ref in reversed(references(package.raw, package.text))
+    ]
     seen: set[str] = set()
     while pending:
         ref, via = pending.pop()
@@ -216,7 +220,7 @@ def reference_findings(package: Package, *, data_paths: bool = True) -> list[Fin
         reason = inside_reason(root, target, allow_symlinks=False)
         if reason:
             message = f"{ref.where} has {ref.key!r} {ref.value!r}, which is not a file inside the package: {reason}"
-            findings.append(finding("path-outside-package", DESCRIPTOR_FILE, message, line=ref.line, field=ref.key))
+            findings.append(finding("path-outside-package", DESCRIPTOR_NAME, message, line=ref.line, field=ref.key))
             continue
         if target in seen or len(seen) >= MAX_REFERENCED_FILES or not (root / target).exists():
             continue  # a missing file is frictionless' to report
@@ -225,7 +229,7 @@ def reference_findings(package: Package, *, data_paths: bool = True) -> list[Fin
             inner = parse_json(read_regular(root / target, MAX_DESCRIPTOR_BYTES), target)
         except (OSError, DescriptorError) as exc:
             message = f"{ref.where} has {ref.key!r} {ref.value!r}, which cannot be read as JSON: {exc}"
-            findings.append(finding("descriptor-invalid", DESCRIPTOR_FILE, message, line=ref.line, field=ref.key))
+            findings.append(finding("descriptor-invalid", DESCRIPTOR_NAME, message, line=ref.line, field=ref.key))
             continue
         if isinstance(inner, dict):
             pending += [(r, target) for r in reversed(references(inner)) if not r.data_path or r.remote]
@@ -245,12 +249,12 @@ def _guard(descriptor: Path, *, data_paths: bool = True) -> list[Finding]:
     try:
         package = load_package(descriptor)
     except DescriptorError as exc:
-        return [finding("descriptor-invalid", DESCRIPTOR_FILE, str(exc))]
+        return [finding("descriptor-invalid", DESCRIPTOR_NAME, str(exc))]
     return reference_findings(package, data_paths=data_paths)
 
 
 def _failed(what: str, exc: BaseException) -> list[Finding]:
-    return [finding("check-failed", DESCRIPTOR_FILE, f"frictionless could not {what}: {type(exc).__name__}: {exc}")]
+    return [finding("check-failed", DESCRIPTOR_NAME, f"frictionless could not {what}: {type(exc).__name__}: {exc}")]
 
 
 def run_frictionless(descriptor: Path, dataset: Dataset) -> list[Finding]:

@@ -1,0 +1,377 @@
+"""Roles declared, not names assumed: the checks and the release find the documents table, a row's
+document and quote, a number, an alias and a name by the role the descriptor gives them.
+
+The stories: a curator renames the documents table and the quote column (roles kept) and nothing
+changes; a package without roles is told what does not run; contradictory roles are errors; a
+package with no roles at all still validates and builds; the views are made from the relations.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eurasec.build import BuildError, build_release
+from eurasec.build.sqlite import applicable_views
+from eurasec.descriptor import load_package
+from eurasec.validate import validate
+
+from .conftest import DESCRIPTOR, STAKHOVSKY, csv_rows, find_row, line_of
+from .faults import edit_line
+from .test_validate import invoke
+
+VIEWS = [
+    "initiatives_with_proposers",
+    "initiative_roles",
+    "initiative_organization_roles",
+    "affiliations_named",
+    "aliases_named",
+]
+
+
+def descriptor_of(package: Path) -> dict[str, Any]:
+    return json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def write_descriptor(package: Path, descriptor: dict[str, Any]) -> str:
+    text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+    (package / "datapackage.json").write_text(text, encoding="utf-8")
+    return text
+
+
+def rename_header(csv_file: Path, old: str, new: str) -> None:
+    """Rename a column in a CSV's header (a plain header: no quoted cells)."""
+    header, rest = csv_file.read_text(encoding="utf-8").split("\n", 1)
+    cells = header.split(",")
+    assert old in cells, (csv_file, header)
+    csv_file.write_text(",".join(new if c == old else c for c in cells) + "\n" + rest, encoding="utf-8")
+
+
+def rename_everything(package: Path) -> None:
+    """What a curator may do once roles are declared: the documents table becomes `sources` (and its file
+    data/sources.csv), its sha256 column `digest`, and every table's quote column `passage`."""
+    descriptor = descriptor_of(package)
+    for resource in descriptor["resources"]:
+        if resource["name"] == "documents":
+            resource["name"], old_path, resource["path"] = "sources", resource["path"], "data/sources.csv"
+            (package / old_path).rename(package / resource["path"])
+            for field in resource["schema"]["fields"]:
+                if field["name"] == "sha256":
+                    field["name"] = "digest"
+            rename_header(package / resource["path"], "sha256", "digest")
+        for key in resource["schema"].get("foreignKeys", []):
+            if key["reference"].get("resource") == "documents":
+                key["reference"]["resource"] = "sources"
+        for field in resource["schema"]["fields"]:
+            if field["name"] == "quote":
+                field["name"] = "passage"
+                rename_header(package / resource["path"], "quote", "passage")
+    write_descriptor(package, descriptor)
+
+
+def without_roles(package: Path) -> None:
+    descriptor = descriptor_of(package)
+    for resource in descriptor["resources"]:
+        resource.pop("eurasec:role", None)
+        for field in resource["schema"]["fields"]:
+            field.pop("eurasec:role", None)
+    write_descriptor(package, descriptor)
+
+
+def codes(report) -> list[tuple[str, str, str | None]]:
+    return [(f.code, f.file, f.field) for f in report.findings]
+
+
+# --- renamed, with the roles kept: nothing changes -------------------------------------------------
+
+
+@pytest.fixture
+def renamed(package_copy: Path) -> Path:
+    assert validate(package_copy / "datapackage.json").findings == []  # what it found before: nothing
+    rename_everything(package_copy)
+    return package_copy
+
+
+def test_renaming_the_documents_table_and_the_quote_column_finds_what_it_found_before(renamed: Path):
+    result = invoke("validate", str(renamed / "datapackage.json"))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("valid: 0 errors, 0 warnings")
+    assert validate(renamed / "datapackage.json").findings == []
+
+
+WRONG = ("such centers of power as Russia and China", "such centres of power as Russia and China")
+
+
+def test_a_wrong_quote_is_still_reported_under_its_new_name(renamed: Path):
+    line = line_of("data/actors.csv", renamed, id="china")
+    edit_line("data/actors.csv", line, *WRONG)(renamed)
+    found = [f for f in validate(renamed / "datapackage.json").findings if f.code == "quote-not-found"]
+    assert [(f.file, f.line, f.field) for f in found] == [("data/actors.csv", line, "passage")]
+
+
+def test_a_tampered_seed_is_still_reported_against_the_renamed_table(renamed: Path):
+    seed = renamed / find_row("sources", renamed, id=STAKHOVSKY)["path"]
+    seed.write_bytes(seed.read_bytes() + b"\n")
+    found = {(f.code, f.file, f.field) for f in validate(renamed / "datapackage.json").findings}
+    assert ("seed-hash-mismatch", "data/sources.csv", "digest") in found
+    assert ("seed-size-mismatch", "data/sources.csv", "bytes") in found
+
+
+def test_the_renamed_package_builds_with_its_views_and_passages(renamed: Path, tmp_path: Path):
+    folder = build_release(renamed / "datapackage.json", tmp_path / "out").folder
+    db = sqlite3.connect(folder / "eurasec.sqlite")
+    views = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY rowid")]
+    assert views == VIEWS
+    assert [c[1] for c in db.execute("PRAGMA table_info(passages)")] == ["id", "document_id", "passage"]
+    cited = {(r["document_id"], r["passage"]) for r in csv_rows("actors", renamed)}
+    assert cited <= set(db.execute("SELECT document_id, passage FROM passages"))
+    assert db.execute("SELECT count(*) FROM initiative_roles").fetchone()[0] == len(csv_rows("initiative_actors"))
+    (passage,) = db.execute("SELECT passage FROM aliases_named WHERE alias = 'Minsk' LIMIT 1").fetchone()
+    assert "Minsk" in passage
+    metadata = dict(db.execute("SELECT key, value FROM eurasec_metadata"))
+    document = find_row("sources", renamed, id=STAKHOVSKY)
+    assert metadata[f"document:{STAKHOVSKY}:sha256"] == document["digest"]
+
+
+def test_the_quote_helper_and_add_document_find_the_renamed_table(renamed: Path, tmp_path: Path):
+    quote = find_row("actors", renamed, id="belarus")["passage"]
+    result = invoke("quote", STAKHOVSKY, quote, "--descriptor", str(renamed / "datapackage.json"))
+    assert result.exit_code == 0 and "found in" in result.output
+    text = tmp_path / "new.txt"
+    text.write_text("A New Text\n\nIts body.\n", encoding="utf-8")
+    options = ["--title", "A New Text", "--author", "A. Author", "--publisher", "P", "--url", "https://example.org/t"]
+    result = invoke(
+        "add-document", str(text), "--id", "a-new-text", *options, "--language", "en",
+        "--descriptor", str(renamed / "datapackage.json"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    added = find_row("sources", renamed, id="a-new-text")
+    assert added["path"] == "seeds/a-new-text.txt" and len(added["digest"]) == 64
+
+
+# --- without the roles: told, never a traceback ----------------------------------------------------
+
+
+def test_without_roles_validate_says_what_does_not_run(package_copy: Path):
+    without_roles(package_copy)
+    result = invoke("validate", str(package_copy / "datapackage.json"), "--format", "json")
+    assert result.exit_code == 0  # warnings: what does not run is told, and the package is still valid
+    findings = json.loads(result.output)["findings"]
+    assert {(f["code"], f["severity"], f["file"]) for f in findings} == {
+        ("role-missing", "warning", "datapackage.json")
+    }
+    documents, *views = findings
+    assert "eurasec:role 'documents'" in documents["message"]
+    assert "the seed and quote checks do not run" in documents["message"]
+    text = (package_copy / "datapackage.json").read_text(encoding="utf-8").splitlines()
+    assert documents["line"] == next(n for n, line in enumerate(text, 1) if '"resources"' in line)
+    assert "docs/curation.md#roles" in documents["hint"]
+    # Each declared view, at its declaration: it joins names by the `name` role, which no table declares now.
+    assert [f["message"].split("'")[1] for f in views] == VIEWS
+    assert all("the view is not made" in f["message"] and '"eurasec:view"' in text[f["line"] - 1] for f in views)
+
+
+def test_without_roles_a_wrong_quote_cannot_pass_unnoticed(package_copy: Path):
+    """The quote is not checked, but the package says so: a warning, not silence."""
+    without_roles(package_copy)
+    edit_line("data/actors.csv", line_of("data/actors.csv", package_copy, id="china"), *WRONG)(package_copy)
+    found = [f for f in validate(package_copy / "datapackage.json").findings if "quote" in f.message]
+    assert [f.code for f in found] == ["role-missing"]
+
+
+def test_without_roles_the_quote_helper_and_add_document_say_why(package_copy: Path, tmp_path: Path):
+    without_roles(package_copy)
+    descriptor = str(package_copy / "datapackage.json")
+    result = invoke("quote", STAKHOVSKY, "Belarus", "--descriptor", descriptor)
+    assert result.exit_code == 2 and "no resource declares eurasec:role 'documents'" in result.output
+    text = tmp_path / "t.txt"
+    text.write_text("T\n", encoding="utf-8")
+    options = ["--title", "T", "--author", "A", "--publisher", "P", "--url", "https://e.org", "--language", "en"]
+    result = invoke("add-document", str(text), "--id", "t", *options, "--descriptor", descriptor)
+    assert result.exit_code == 2 and "of seed documents" in result.output
+
+
+def test_without_roles_the_package_still_builds_without_passages_or_views(package_copy: Path, tmp_path: Path):
+    without_roles(package_copy)
+    folder = build_release(package_copy / "datapackage.json", tmp_path / "out").folder
+    db = sqlite3.connect(folder / "eurasec.sqlite")
+    kinds = dict(db.execute("SELECT name, type FROM sqlite_master WHERE name IN ('passages', 'initiative_roles')"))
+    assert kinds == {}  # the views join entities by their `name` field, the passages cite the documents table
+
+
+# --- inconsistent roles: errors at their line --------------------------------------------------------
+
+
+def _field(descriptor: dict[str, Any], resource: str, field: str) -> dict[str, Any]:
+    (r,) = [r for r in descriptor["resources"] if r["name"] == resource]
+    (f,) = [f for f in r["schema"]["fields"] if f["name"] == field]
+    return f
+
+
+def _resource(descriptor: dict[str, Any], name: str) -> dict[str, Any]:
+    (r,) = [r for r in descriptor["resources"] if r["name"] == name]
+    return r
+
+
+INCONSISTENT = {
+    "two documents tables": (
+        lambda d: _resource(d, "actors").update({"eurasec:role": "documents"}),
+        "role-inconsistent",
+        "both declare eurasec:role 'documents'",
+    ),
+    "a quote without a document field": (
+        lambda d: _field(d, "steps", "document_id").pop("eurasec:role"),
+        "role-inconsistent",
+        "no field of 'steps' declares eurasec:role 'document'",
+    ),
+    "an unknown role": (
+        lambda d: _field(d, "steps", "quote").update({"eurasec:role": "qoute"}),
+        "role-inconsistent",
+        "the unknown eurasec:role 'qoute'",
+    ),
+    "a role on two fields": (
+        lambda d: _field(d, "trends", "text").update({"eurasec:role": "quote"}),
+        "role-inconsistent",
+        "both declare eurasec:role 'quote'",
+    ),
+    "a document field that is no key into the documents table": (
+        lambda d: _resource(d, "steps")["schema"].pop("foreignKeys"),
+        "role-inconsistent",
+        "no foreign key leads from it to the table of seed documents",
+    ),
+    "a seed's role outside the documents table": (
+        lambda d: _field(d, "actors", "name").update({"eurasec:role": "title"}),
+        "role-inconsistent",
+        "belongs in the table of seed documents",
+    ),
+    "a proposer that is no role's value": (
+        lambda d: _resource(d, "initiatives")["eurasec:view"]["list"]["where"].update(role="proposr"),
+        "view-invalid",
+        "whose role is 'proposr', which is not one of its values",
+    ),
+    "two views of one name": (
+        lambda d: _resource(d, "affiliations")["eurasec:view"].update(name="initiative_roles"),
+        "view-invalid",
+        "another resource's view has that name",
+    ),
+}
+
+
+@pytest.mark.parametrize("story", INCONSISTENT)
+def test_inconsistent_roles_are_an_error_at_their_line_and_stop_the_build(
+    story: str, package_copy: Path, tmp_path: Path
+):
+    edit, code, words = INCONSISTENT[story]
+    descriptor = descriptor_of(package_copy)
+    edit(descriptor)
+    write_descriptor(package_copy, descriptor)
+    result = invoke("validate", str(package_copy / "datapackage.json"), "--format", "json")
+    assert result.exit_code == 1, story
+    findings = json.loads(result.output)["findings"]
+    found = [f for f in findings if f["code"] == code]
+    assert len(found) == 1 and words in found[0]["message"], (story, findings)
+    assert found[0]["file"] == "datapackage.json" and found[0]["line"], story
+    assert not [f for f in findings if f["code"] == "check-failed"], story
+    with pytest.raises(BuildError):
+        build_release(package_copy / "datapackage.json", tmp_path / "out")
+
+
+# --- a minimal package: no roles, and none needed -----------------------------------------------------
+
+
+def test_a_minimal_package_validates_and_builds(tmp_path: Path):
+    package = tmp_path / "mini"
+    (package / "data").mkdir(parents=True)
+    descriptor = {
+        "name": "mini",
+        "version": "0.1.0",
+        "resources": [
+            {
+                "name": "notes",
+                "path": "data/notes.csv",
+                "schema": {"fields": [{"name": "text", "type": "string"}]},
+            }
+        ],
+    }
+    (package / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    (package / "data" / "notes.csv").write_text("text\nhello\n", encoding="utf-8")
+    report = validate(package / "datapackage.json")
+    assert report.valid and [f.code for f in report.findings] == ["role-missing"]
+    folder = build_release(package / "datapackage.json", tmp_path / "out").folder
+    db = sqlite3.connect(folder / "eurasec.sqlite")
+    assert db.execute("SELECT text FROM notes").fetchall() == [("hello",)]
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'view'").fetchone()[0] == 0
+
+
+# --- the views: made from the relations, the same SQL as ever ------------------------------------------
+
+
+def test_the_views_are_made_from_the_descriptor_as_they_were_written():
+    views = applicable_views(load_package(DESCRIPTOR).resources)
+    assert list(views) == VIEWS
+    assert views["initiative_roles"] == (
+        "Every actor's role in an initiative, with both names.",
+        """SELECT ia.initiative_id, i.name AS initiative, ia.actor_id, a.name AS actor, ia.role,
+       ia.document_id, ia.quote
+FROM initiative_actors ia JOIN initiatives i ON i.id = ia.initiative_id JOIN actors a ON a.id = ia.actor_id""",
+    )
+    assert views["initiatives_with_proposers"][1] == (
+        """SELECT i.id, i.name, i.kind, i.year, i.status,
+       (SELECT group_concat(name, '; ') FROM (
+            SELECT a.name FROM initiative_actors ia JOIN actors a ON a.id = ia.actor_id
+            WHERE ia.initiative_id = i.id AND ia.role = 'proposer' ORDER BY a.name)) AS proposers,
+       i.document_id, i.quote
+FROM initiatives i"""
+    )
+    assert views["aliases_named"][1] == (
+        """SELECT al.document_id, al.alias, al.kind,
+       CASE WHEN al.actor_id IS NOT NULL THEN 'actors' WHEN al.organization_id IS NOT NULL THEN 'organizations'
+            ELSE 'initiatives' END AS entity_table,
+       coalesce(al.actor_id, al.organization_id, al.initiative_id) AS entity_id,
+       coalesce(a.name, o.name, i.name) AS entity_name, al.quote
+FROM aliases al LEFT JOIN actors a ON a.id = al.actor_id LEFT JOIN organizations o ON o.id = al.organization_id
+LEFT JOIN initiatives i ON i.id = al.initiative_id"""
+    )
+
+
+def test_a_new_view_is_declared_not_written(package_copy: Path, tmp_path: Path):
+    """A curator asks for the parts of each proposal with their names: one line in the descriptor."""
+    descriptor = descriptor_of(package_copy)
+    _resource(descriptor, "initiative_parts")["eurasec:view"] = {
+        "name": "initiative_parts_named",
+        "description": "Which initiative groups which others, with both names.",
+    }
+    write_descriptor(package_copy, descriptor)
+    assert validate(package_copy / "datapackage.json").findings == []
+    folder = build_release(package_copy / "datapackage.json", tmp_path / "out").folder
+    db = sqlite3.connect(folder / "eurasec.sqlite")
+    rows = db.execute("SELECT initiative_id, initiative, part_id, part FROM initiative_parts_named").fetchall()
+    names = {r["id"]: r["name"] for r in csv_rows("initiatives", package_copy)}
+    expected = {(r["initiative_id"], r["part_id"]) for r in csv_rows("initiative_parts", package_copy)}
+    assert {(a, c) for a, _, c, _ in rows} == expected
+    assert all(names[a] == b and names[c] == d for a, b, c, d in rows)
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    tables = next(iter(metadata["databases"].values()))["tables"]
+    assert tables["initiative_parts_named"] == {"description": "Which initiative groups which others, with both names."}
+
+
+def test_every_role_is_documented_in_the_curation_guide():
+    from eurasec.descriptor import FIELD_ROLES, RESOURCE_ROLES
+
+    guide = (DESCRIPTOR.parent / "docs" / "curation.md").read_text(encoding="utf-8")
+    section = guide[guide.index("## Roles") :]
+    for role in [*RESOURCE_ROLES, *FIELD_ROLES]:
+        assert f"| `{role}` |" in section, role
+    assert "eurasec:view" in section
+
+
+def test_a_copy_without_the_seeds_folder_is_told_not_crashed(package_copy: Path):
+    """Roles declared, seeds gone: the seed check says so row by row; no check stops."""
+    shutil.rmtree(package_copy / "seeds")
+    found = {f.code for f in validate(package_copy / "datapackage.json").findings}
+    assert "seed-missing" in found and "check-failed" not in found
