@@ -1,4 +1,4 @@
-"""Benchmark `eurasec validate` and `eurasec build` on synthetic packages, against frictionless and a pyarrow floor.
+"""Benchmark `eurasec validate`, `build` and `diff` on synthetic packages, against frictionless and a pyarrow floor.
 
 For each size, a valid synthetic package (eurasec.synth.generate) is written to a temporary
 folder, then each command runs in a fresh subprocess, as a user would run it (interpreter start
@@ -6,6 +6,8 @@ and imports included), with its wall time and peak memory (the child's own rusag
 
 - ours:          <bin>/eurasec validate <pkg>/datapackage.json --format json   (exit 0 expected)
 - build:         <bin>/eurasec build <pkg>/datapackage.json --out <tmp> --quiet
+- diff:          <bin>/eurasec diff <pkg> <copy> --format json, where the copy has CHANGED_CELLS cells
+                 changed (change_cells); its JSON must report exactly those rows as changed
 - frictionless:  <bin>/frictionless validate <pkg>/datapackage.json --json
 - pyarrow:       a Python process that only reads every table's CSV with pyarrow.csv.read_csv,
                  all columns as strings; it reports the reads alone (import excluded), and its
@@ -25,6 +27,7 @@ import itertools
 import json
 import os
 import platform
+import random
 import shlex
 import shutil
 import statistics
@@ -38,6 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_DESCRIPTOR = ROOT / "datapackage.json"
+CHANGED_CELLS = 100  # cells changed in the copy that `eurasec diff` compares with the package
 
 # Run in a subprocess: reads every resource of a descriptor with pyarrow, all columns as strings.
 PYARROW_FLOOR = r"""
@@ -202,7 +206,9 @@ def git_state() -> str:
         return "unknown"
 
 
-def _targets(size: str, ours: Measure, fl: Measure | None, floor: Measure, build: Measure | None) -> list[str]:
+def _targets(
+    size: str, ours: Measure, fl: Measure | None, floor: Measure, build: Measure | None, diff: Measure | None
+) -> list[str]:
     """The issue's targets at the largest size, each with the figure measured in this run."""
 
     def verdict(ok: bool) -> str:
@@ -218,13 +224,71 @@ def _targets(size: str, ours: Measure, fl: Measure | None, floor: Measure, build
     out.append(f"- validate within 5× of the pyarrow read at {size}: {over_floor:.1f}× ({verdict(over_floor <= 5)})")
     if build is not None:
         out.append(f"- build under 5 s at {size}: {build.seconds:.2f} s ({verdict(build.seconds < 5)})")
-    peaks = [m.peak_mb for m in (ours, build) if m is not None]
+    if diff is not None:
+        over_validate = diff.seconds / ours.seconds
+        out.append(
+            f"- diff ({CHANGED_CELLS} changed cells) within 2× validate at {size}: {diff.seconds:.2f} s,"
+            f" {over_validate:.1f}× ({verdict(over_validate <= 2)})"
+        )
+    peaks = [m.peak_mb for m in (ours, build, diff) if m is not None]
     out.append(
         f"- peak memory under 1 GB: validate {ours.peak_mb:.0f} MB"
         + (f", build {build.peak_mb:.0f} MB" if build else "")
+        + (f", diff {diff.peak_mb:.0f} MB" if diff else "")
         + f" ({verdict(max(peaks) < 1024)})"
     )
     return out
+
+
+def change_cells(package: Path, count: int, seed: int = 0) -> dict[str, set[int]]:
+    """Change `count` distinct cells of a package in place, outside its primary keys; the rows changed, per table.
+
+    Cells are drawn uniformly over every row of every table (so the large tables get most of them),
+    each in a field that is not part of the table's primary key, and get " (edited)" appended: the
+    row stays where it is, under the same key, and exactly that field differs.
+    """
+    import csv
+
+    descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    targets: list[tuple[str, list[str]]] = []  # one entry per row: (path, the fields it may change)
+    rows_of: dict[str, int] = {}
+    for resource in descriptor["resources"]:
+        key = set(resource["schema"].get("primaryKey") or [])
+        editable = [f["name"] for f in resource["schema"]["fields"] if f["name"] not in key]
+        with open(package / resource["path"], encoding="utf-8", newline="") as f:
+            rows_of[resource["path"]] = sum(1 for _ in csv.reader(f)) - 1
+        if editable:
+            targets.append((resource["path"], editable))
+    cells: set[tuple[str, int, str]] = set()
+    population = [(path, rows_of[path], fields) for path, fields in targets if rows_of[path] > 0]
+    weights = [rows for _, rows, _ in population]
+    while len(cells) < min(count, sum(rows * len(fields) for _, rows, fields in population)):
+        path, rows, fields = rng.choices(population, weights)[0]
+        cells.add((path, rng.randrange(rows), rng.choice(fields)))
+    changed: dict[str, set[int]] = {}
+    for path in sorted({c[0] for c in cells}):
+        with open(package / path, encoding="utf-8", newline="") as f:
+            header, *records = list(csv.reader(f))
+        for _, row, name in (c for c in cells if c[0] == path):
+            records[row][header.index(name)] += " (edited)"
+            changed.setdefault(path, set()).add(row)
+        with open(package / path, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows([header, *records])
+    return changed
+
+
+def diff_summary(m: Measure, changed_rows: int) -> str | None:
+    """None when the diff reported exactly the changed rows (and nothing added or removed), else what it said."""
+    try:
+        report = json.loads(m.last.stdout)
+        counts = [t["counts"] for t in report["tables"]]
+    except (ValueError, KeyError, TypeError):
+        return f"exit {m.exit_code}, no JSON report"
+    found = {part: sum(c[part] for c in counts) for part in ("added", "removed", "changed")}
+    if m.exit_code == 0 and found == {"added": 0, "removed": 0, "changed": changed_rows}:
+        return None
+    return f"exit {m.exit_code}: {found} rows, {changed_rows} changed expected"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before a command is killed")
     parser.add_argument("--no-frictionless", action="store_true", help="skip the frictionless runs")
     parser.add_argument("--no-build", action="store_true", help="skip the build runs")
+    parser.add_argument("--no-diff", action="store_true", help="skip the diff runs")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -309,11 +374,24 @@ def main(argv: list[str] | None = None) -> int:
                     m = measure([eurasec, "build", descriptor, "--out", str(out), "--quiet"], 1, args.timeout, "build")
                     build.runs.extend(m.runs)
                     shutil.rmtree(out, ignore_errors=True)
+            diff = None
+            if not args.no_diff:
+                changed_pkg = tmp_path / f"pkg-{size}-changed"
+                shutil.copytree(pkg, changed_pkg)
+                changed = change_cells(changed_pkg, CHANGED_CELLS, seed=args.seed)
+                os.sync()
+                diff = measure(
+                    [eurasec, "diff", str(pkg), str(changed_pkg), "--format", "json"], args.repeat, args.timeout, "diff"
+                )
+                said = diff_summary(diff, sum(len(rows) for rows in changed.values()))
+                if said:
+                    notes.append(f"At {label(size)} our diff did not report the changed rows alone: {said}.")
+                shutil.rmtree(changed_pkg, ignore_errors=True)
             read_s, import_s = pyarrow_reads(floor)
             ours_by_size[size] = ours.seconds
             rows_by_size[size] = total
             if size == max(args.sizes) >= 1_000_000:  # the issue states its targets at a million rows
-                targets.extend(_targets(label(size), ours, fl, floor, build))
+                targets.extend(_targets(label(size), ours, fl, floor, build, diff))
             summary = validate_summary(ours)
             if summary != "valid, no findings":
                 notes.append(f"At {label(size)} our validate did not come back clean: {summary}.")
@@ -334,7 +412,9 @@ def main(argv: list[str] | None = None) -> int:
                         f" / {seconds(floor.seconds, floor.exit_code)}",
                         ratio(ours.seconds, floor.seconds),
                         seconds(build.seconds, build.exit_code) if build else "–",
-                        " / ".join(f"{m.peak_mb:.0f}" if m else "–" for m in (ours, fl, floor, build)),
+                        seconds(diff.seconds, diff.exit_code) if diff else "–",
+                        ratio(diff.seconds, ours.seconds) if diff else "–",
+                        " / ".join(f"{m.peak_mb:.0f}" if m else "–" for m in (ours, fl, floor, build, diff)),
                     ]
                 )
                 + " |"
@@ -358,8 +438,8 @@ def main(argv: list[str] | None = None) -> int:
 
     header = (
         "| size | rows | MB | generate s | our validate s | frictionless s | frictionless / ours"
-        " | pyarrow s (reads / with import / whole process) | ours / pyarrow | our build s"
-        " | peak MB (validate / frictionless / pyarrow / build) |"
+        " | pyarrow s (reads / with import / whole process) | ours / pyarrow | our build s | our diff s"
+        " | diff / validate | peak MB (validate / frictionless / pyarrow / build / diff) |"
     )
     separator = "|" + "---|" * header.count(" | ") + "---|"
     real_line = (
@@ -374,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
             "",
             "<!-- Written by benchmarks/bench.py: rerun it rather than edit by hand. -->",
             "",
-            "How long `eurasec validate` and `eurasec build` take on synthetic packages of growing size, against",
+            "How long `eurasec validate`, `build` and `diff` take on synthetic packages of growing size, against",
             "`frictionless validate` and the floor of merely reading the CSV files with pyarrow. Every command runs",
             "in a fresh process, as a user runs it (interpreter start and imports included); times are wall",
             f"seconds, the median of {args.repeat} run{'s' if args.repeat > 1 else ''}, and memory is the process's"
@@ -402,6 +482,9 @@ def main(argv: list[str] | None = None) -> int:
             "  tokens. The package is valid with no finding at all, canonical and deterministic.",
             "- **our validate**: `eurasec validate <pkg>/datapackage.json --format json` (every check, frictionless's",
             "  included); **our build**: `eurasec build <pkg>/datapackage.json --out <tmp> --quiet`.",
+            f"- **our diff**: `eurasec diff <pkg> <copy> --format json`, the copy with {CHANGED_CELLS} cells changed",
+            "  (outside primary keys, drawn over all rows): what a data pull request's check runs. *diff / validate*",
+            "  compares the two whole processes.",
             "- **frictionless**: `frictionless validate <pkg>/datapackage.json --json`.",
             "- **pyarrow**: a process that reads every table with `pyarrow.csv.read_csv`, all columns as strings",
             "  (`newlines_in_values=True`, as quotes may span lines). *reads* is the reading alone, measured",

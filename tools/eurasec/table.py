@@ -180,7 +180,7 @@ def _byte_facts(raw: bytes | mmap.mmap) -> tuple[int, int, bool, bool]:
     return lf, quotes, cr, nul
 
 
-def _scan_fast(raw: bytes | mmap.mmap, file: str, expected_header: list[str]) -> Table | None:
+def scan_fast(raw: bytes | mmap.mmap, file: str, expected_header: list[str]) -> Table | None:
     """Read a regular file with pyarrow; None when only the slow path can be sure.
 
     Counting bytes settles the common case: when every LF ends a row (no blank line, no cell
@@ -541,7 +541,7 @@ def load_table(path: Path, file: str, expected_header: list[str]) -> Table:
     if raw is None:
         table = Table(file=file, findings=findings, readable=False)
         return table
-    fast = _scan_fast(raw, file, expected_header)
+    fast = scan_fast(raw, file, expected_header)
     if fast is not None:
         return fast
     text = decode(raw if isinstance(raw, bytes) else raw[:], file, findings)
