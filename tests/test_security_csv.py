@@ -23,7 +23,7 @@ import pytest
 from eurasec.checks import tabular
 from eurasec.fmt import format_package
 from eurasec.read import MAX_COLUMNS, bare_cr_lines, canonical_row, parse
-from eurasec.table import _scan_fast, load_table
+from eurasec.table import scan_fast, load_table
 from eurasec.validate import validate
 
 from .test_validate import invoke
@@ -107,7 +107,7 @@ def test_fmt_refuses_a_bare_carriage_return_and_leaves_the_file(label, body, lin
 
 @pytest.mark.parametrize("body", [b for _, b, _ in BARE_CR])
 def test_the_fast_reader_never_reads_a_bare_carriage_return(body: bytes):
-    assert _scan_fast(body, "things.csv", ["id", "text"]) is None  # the slow path reads it and says so
+    assert scan_fast(body, "things.csv", ["id", "text"]) is None  # the slow path reads it and says so
 
 
 def test_crlf_line_endings_stay_a_crlf_finding(tmp_path: Path):
@@ -154,7 +154,7 @@ def test_what_the_fast_reader_takes_it_takes_whole(tmp_path: Path):
         quoting = rng.choice([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])
         csv.writer(out, lineterminator=rng.choice(["\n", "\r\n"]), quoting=quoting).writerows([["id", "text"], *rows])
         raw = out.getvalue().encode("utf-8")
-        table = _scan_fast(raw, "t.csv", ["id", "text"])
+        table = scan_fast(raw, "t.csv", ["id", "text"])
         if table is not None:
             read = list(zip(table.columns["id"].to_pylist(), table.columns["text"].to_pylist(), strict=True))
             assert read == [tuple(r) for r in rows], raw
