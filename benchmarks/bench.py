@@ -1,6 +1,6 @@
 """Benchmark `eurasec validate`, `build` and `diff` on synthetic packages, against frictionless and a pyarrow floor.
 
-For each size, a valid synthetic package (eurasec.synth.generate) is written to a temporary
+For each size, a valid synthetic package (tests.synth.generate) is written to a temporary
 folder, then each command runs in a fresh subprocess, as a user would run it (interpreter start
 and imports included), with its wall time and peak memory (the child's own rusage, via wait4):
 
@@ -312,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
 
     sys.path.insert(0, str(ROOT / "tools"))  # run from a checkout even when eurasec is not installed
-    from eurasec.synth import generate
+    sys.path.insert(0, str(ROOT))  # tests.synth: the synthetic packages live with the tests, not in the wheel
+    from tests.synth import generate
 
     bindir: Path = args.bin
     python = str(bindir / "python")
@@ -477,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
             *([""] if notes else []),
             "## How",
             "",
-            "- **Packages**: `eurasec.synth.generate(folder, rows, seed)` writes the repository's descriptor, 11",
+            "- **Packages**: `tests.synth.generate(folder, rows, seed)` writes the repository's descriptor, 11",
             "  tables and one seed per 10,000 rows (at most 100): the real seed followed by an appendix of unique",
             "  tokens. The package is valid with no finding at all, canonical and deterministic.",
             "- **our validate**: `eurasec validate <pkg>/datapackage.json --format json` (every check, frictionless's",

@@ -217,12 +217,12 @@ def test_a_path_that_is_not_a_readable_file_is_a_usage_error(package_copy, tmp_p
 
 
 def test_an_empty_or_too_large_file_is_refused(package_copy, tmp_path, monkeypatch):
-    import eurasec.add_document
+    import eurasec.contribute.add_document
 
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     assert add(package_copy, empty).exit_code == 1
-    monkeypatch.setattr(eurasec.add_document, "MAX_DOCUMENT_BYTES", 16)
+    monkeypatch.setattr(eurasec.contribute.add_document, "MAX_DOCUMENT_BYTES", 16)
     large = tmp_path / "large.txt"
     large.write_bytes(b"x" * 17)
     before = snapshot(package_copy)
@@ -233,12 +233,12 @@ def test_an_empty_or_too_large_file_is_refused(package_copy, tmp_path, monkeypat
 
 
 def test_when_the_table_cannot_be_written_the_copied_seed_is_removed(package_copy, text_file, monkeypatch):
-    import eurasec.fmt
+    import eurasec.contribute.fmt
 
     def full_disk(path, text):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(eurasec.fmt, "_write_atomically", full_disk)
+    monkeypatch.setattr(eurasec.contribute.fmt, "_write_atomically", full_disk)
     before = snapshot(package_copy)
     result = add(package_copy, text_file)
     assert result.exit_code == 1
@@ -273,8 +273,8 @@ def _documents_fields() -> list[dict]:
 
 
 def test_every_field_of_the_documents_schema_is_an_option_or_worked_out():
-    from eurasec.add_document import _derived
-    from eurasec.descriptor import load_package
+    from eurasec.contribute.add_document import _derived
+    from eurasec.model.descriptor import load_package
 
     derived = _derived(load_package(ROOT / "datapackage.json").documents)
     options = {opt: p for p in cli.commands["add-document"].params for opt in p.opts}

@@ -164,7 +164,7 @@ def test_rows_bound_many_per_statement_and_batch_boundaries_lose_and_change_noth
     # out as one string per distinct value. A synthetic package has every type, nulls and repeated
     # quotes, and with these sizes every table ends in a part-filled statement and a part-filled batch.
     from eurasec.build import sqlite as sqlite_module
-    from eurasec.synth import generate
+    from tests.synth import generate
 
     package = tmp_path / "pkg"
     generate(package, rows=2500)
@@ -354,7 +354,7 @@ def test_a_small_release_keeps_sqlites_small_pages_and_a_large_one_gets_large_on
 ):
     from eurasec.build import sqlite as sqlite_module
     from eurasec.build.context import ReleaseInput
-    from eurasec.typed import typed_from_text
+    from eurasec.build.typed import typed_from_text
     from eurasec.validate import validate
 
     assert connect(release).execute("PRAGMA page_size").fetchone()[0] == 4096

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from eurasec.checks.canonical import first_unsorted
-from eurasec.descriptor import load_package
+from eurasec.model.descriptor import load_package
 
 from .conftest import DESCRIPTOR
 
@@ -39,7 +39,7 @@ def test_the_first_row_out_of_order_is_found(rows, expected):
 
 
 def test_typed_tables_come_out_sorted_whether_or_not_the_text_was():
-    from eurasec.typed import typed_from_text
+    from eurasec.build.typed import typed_from_text
 
     resource = load_package(DESCRIPTOR).resource("trends")
     rows = [("a", "10"), ("a", "2"), ("b", "1")]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from eurasec.dataset import load_dataset
-from eurasec.descriptor import load_package
+from eurasec.model.descriptor import load_package
+from eurasec.read.dataset import load_dataset
 
 from .conftest import DESCRIPTOR, ROOT, STAKHOVSKY, find_row
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from eurasec.build import build_release
-from eurasec.diff import (
+from eurasec.contribute.diff import (
     DataDiff,
     DiffError,
     FieldChange,

@@ -17,11 +17,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from eurasec.diff import DiffError, diff, load_side, render_json
-from eurasec.diff import sides as sides_module
-from eurasec.diff.keys import codes, first_and_last
-from eurasec.diff.sides import TableData, _normalize, _text, _typed_text
-from eurasec.synth import generate
+from eurasec.contribute.diff import DiffError, diff, load_side, render_json
+from eurasec.contribute.diff import sides as sides_module
+from eurasec.contribute.diff.keys import codes, first_and_last
+from eurasec.contribute.diff.sides import TableData, _normalize, _text, _typed_text
+from tests.synth import generate
 
 ROWS = 20_000
 

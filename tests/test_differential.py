@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from eurasec.checks.data import run_fast
-from eurasec.checks.upstream import run_frictionless
-from eurasec.dataset import load_dataset
+from eurasec.checks.engine.fast import run_fast
+from eurasec.checks.engine.reference import run_frictionless
+from eurasec.read.dataset import load_dataset
 from eurasec.validate import validate
 
 from .faults import FAULTS, Fault
@@ -243,7 +243,7 @@ def test_structure_header_and_encoding_faults_are_left_to_frictionless(tmp_path:
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory) -> Path:
-    from eurasec.synth import generate
+    from tests.synth import generate
 
     folder = tmp_path_factory.mktemp("synthetic") / "pkg"
     generate(folder, 4_000, seed=7)
@@ -253,7 +253,7 @@ def synthetic(tmp_path_factory) -> Path:
 def test_synthetic_faults_of_every_kind_at_once_give_the_same_findings(synthetic: Path, tmp_path: Path):
     import shutil
 
-    from eurasec.synth import KINDS, inject
+    from tests.synth import KINDS, inject
 
     package = tmp_path / "pkg"
     shutil.copytree(synthetic, package)

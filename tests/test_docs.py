@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eurasec.codes import CODES
-from eurasec.docs import generated
+from eurasec.contribute.docs import generated
+from eurasec.model.codes import CODES
 
 from .conftest import ROOT
 from .faults import FAULTS
@@ -13,7 +13,7 @@ from .faults import FAULTS
 
 @pytest.mark.parametrize(("path", "text"), generated(ROOT).items(), ids=lambda v: getattr(v, "name", ""))
 def test_generated_document_is_up_to_date(path, text):
-    assert path.read_text(encoding="utf-8") == text, f"run `python -m eurasec.docs` to refresh {path.name}"
+    assert path.read_text(encoding="utf-8") == text, f"run `python -m eurasec.contribute.docs` to refresh {path.name}"
 
 
 def test_every_code_a_contributor_can_meet_is_documented_and_tested():

@@ -31,7 +31,7 @@ def test_validate_as_a_process_prints_the_whole_report_and_exits_0():
 
 
 def test_a_large_report_of_an_invalid_package_comes_out_whole_with_status_1(tmp_path: Path):
-    from eurasec.synth import generate, inject
+    from tests.synth import generate, inject
 
     package = tmp_path / "pkg"
     generate(package, rows=20_000)
@@ -58,7 +58,7 @@ def test_version_prints_and_exits_0():
 
 
 def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path):
-    from eurasec.synth import generate, inject
+    from tests.synth import generate, inject
 
     package = tmp_path / "pkg"
     generate(package, rows=20_000)

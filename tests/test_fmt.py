@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from eurasec.fmt import format_package
+from eurasec.contribute.fmt import format_package
 from eurasec.validate import validate
 
 from .conftest import DESCRIPTOR, ROOT

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from eurasec.kernels import SLUG_PATTERN, byte_lengths, is_slug, odd_ends
+from eurasec.read.kernels import SLUG_PATTERN, byte_lengths, is_slug, odd_ends
 
 ALPHABET = "ab-9Z -é\n="
 
@@ -73,7 +73,7 @@ def test_is_slug_answers_once_per_array_and_forgets_it_with_the_array():
 
 
 def test_neighbour_order_agrees_with_comparing_python_tuples():
-    from eurasec.kernels import neighbour_order
+    from eurasec.read.kernels import neighbour_order
 
     rng = random.Random(5)
     for _ in range(300):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from eurasec.build import BuildError, build_release
-from eurasec.build.sqlite import applicable_views, reserved_name_reason, view_name_clash
-from eurasec.descriptor import load_package
+from eurasec.model.descriptor import load_package
+from eurasec.model.views import applicable_views, reserved_name_reason, view_name_clash
 from eurasec.validate import validate
 
 from .test_validate import invoke
@@ -89,8 +89,8 @@ def test_an_unsafe_name_in_a_one_line_descriptor_is_found_on_that_line(package_c
 
 
 def test_the_real_names_are_safe():
-    from eurasec.build.context import release_folder_name, unsafe_names
-    from eurasec.descriptor import load_package
+    from eurasec.model.descriptor import load_package
+    from eurasec.model.names import release_folder_name, unsafe_names
 
     from .conftest import DESCRIPTOR
 

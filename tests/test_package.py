@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from eurasec.build import build_release
-from eurasec.release_files import (
+from eurasec.loaders.release import (
     HASH_KEY,
     SIZE_KEY,
     SOURCES_KEY,
@@ -302,7 +302,7 @@ def test_a_changed_source_makes_the_release_stale(checkout: Path, tmp_path: Path
     ("sizes", "cap"), [({SIZE_KEY: 10}, 10), ({"bytes": 20}, 20), ({SIZE_KEY: 30, "bytes": 5}, 5), ({}, None)]
 )
 def test_the_download_cap_is_the_declared_size(sizes: dict, cap, checkout: Path):
-    from eurasec.loaders import _table
+    from eurasec.loaders.tables import _table
 
     descriptor = json.loads((checkout / "build" / "eurasec-1.0.0" / "datapackage.json").read_text())
     actors = next(r for r in descriptor["resources"] if r["name"] == "actors")
@@ -313,7 +313,7 @@ def test_the_download_cap_is_the_declared_size(sizes: dict, cap, checkout: Path)
 
 @pytest.mark.parametrize("bad", ["big", -1, True, 1.5])
 def test_a_declared_size_that_is_no_size_is_a_malformed_release(bad, checkout: Path):
-    from eurasec.loaders import _table
+    from eurasec.loaders.tables import _table
 
     descriptor = json.loads((checkout / "build" / "eurasec-1.0.0" / "datapackage.json").read_text())
     actors = next(r for r in descriptor["resources"] if r["name"] == "actors")

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from eurasec.paths import (
+from eurasec.model.paths import (
     UnsafePathError,
     resolve_inside,
     unsafe_name_reason,

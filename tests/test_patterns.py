@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from eurasec.checks import tabular
-from eurasec.checks.tabular import PatternUndecidableError, python_pattern_verdicts_many
+from eurasec.checks.engine import tabular
+from eurasec.checks.engine.tabular import PatternUndecidableError, python_pattern_verdicts_many
 
 
 def test_a_pattern_that_overruns_its_bound_does_not_cost_the_ones_after_it(monkeypatch: pytest.MonkeyPatch):

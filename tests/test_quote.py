@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from eurasec.quotes import closest, fold
+from eurasec.checks.quotes import closest, fold
 
 from .conftest import DESCRIPTOR, csv_rows
 from .test_validate import invoke
@@ -163,7 +163,7 @@ def _offered(output: str) -> tuple[int, int, str]:
 def test_text_retyped_in_case_spacing_dashes_and_quotes_is_found_as_the_seed_has_it(document_id: str):
     import random
 
-    from eurasec.quote_helper import find_quote
+    from eurasec.contribute.quote import find_quote
 
     text, rng = SEEDS[document_id], random.Random(document_id)
     for passage in _passages(text, rng, 40):
@@ -215,7 +215,7 @@ def test_spaces_around_an_exact_quote_are_left_out_of_the_quote_printed(document
 
 def test_the_passage_validate_offers_for_a_near_miss_has_no_space_at_its_ends():
     # "the Gulf Cooperation Council": the seed has no "the"; the passage offered must be a valid quote as it is.
-    from eurasec.quotes import closest
+    from eurasec.checks.quotes import closest
 
     text = "members of the CICA, Gulf Cooperation Council and others"
     match = closest(text, "the Gulf Cooperation Council")

@@ -13,12 +13,12 @@ import pytest
 
 import eurasec
 from eurasec.build import build_release
-from eurasec.release_files import ChecksumError, ReleaseError
+from eurasec.loaders.release import ChecksumError, ReleaseError
 
 from .conftest import DESCRIPTOR, row_count
 
 # These servers speak plain http on 127.0.0.1; the warning that this draws is tested in test_security_release.py.
-pytestmark = pytest.mark.filterwarnings("ignore::eurasec.release_files.InsecureReleaseWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::eurasec.loaders.release.InsecureReleaseWarning")
 
 # Row counts from the CSVs the release is built from: they hold for any data.
 ACTOR_ROWS, STEP_ROWS = row_count("actors"), row_count("steps")

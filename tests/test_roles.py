@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from eurasec.build import BuildError, build_release
-from eurasec.build.sqlite import applicable_views
-from eurasec.descriptor import load_package
+from eurasec.model.descriptor import load_package
+from eurasec.model.views import applicable_views
 from eurasec.validate import validate
 
 from .conftest import DESCRIPTOR, STAKHOVSKY, csv_rows, find_row, line_of
@@ -361,7 +361,7 @@ def test_a_new_view_is_declared_not_written(package_copy: Path, tmp_path: Path):
 
 
 def test_every_role_is_documented_in_the_curation_guide():
-    from eurasec.descriptor import FIELD_ROLES, RESOURCE_ROLES
+    from eurasec.model.descriptor import FIELD_ROLES, RESOURCE_ROLES
 
     guide = (DESCRIPTOR.parent / "docs" / "curation.md").read_text(encoding="utf-8")
     section = guide[guide.index("## Roles") :]

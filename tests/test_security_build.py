@@ -23,7 +23,7 @@ import pytest
 import eurasec.validate as validate_module
 from eurasec.build import BuildInterrupted, SwapError, build_release
 from eurasec.build import release as release_module
-from eurasec.paths import UnsafePathError
+from eurasec.model.paths import UnsafePathError
 from eurasec.validate import validate
 
 from .conftest import DESCRIPTOR, ROOT

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from eurasec.checks import tabular
-from eurasec.fmt import format_package
-from eurasec.read import MAX_COLUMNS, bare_cr_lines, canonical_row, parse
-from eurasec.table import scan_fast, load_table
+from eurasec.checks.engine import tabular
+from eurasec.contribute.fmt import format_package
+from eurasec.read.strict import MAX_COLUMNS, bare_cr_lines, canonical_row, parse
+from eurasec.read.table import load_table, scan_fast
 from eurasec.validate import validate
 
 from .test_validate import invoke

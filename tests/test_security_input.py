@@ -280,7 +280,7 @@ def test_hostile_json_in_the_descriptor_is_a_clean_error(tmp_path: Path, case: s
 
 
 def test_a_descriptor_nested_deep_cannot_make_frictionless_raise(tmp_path: Path):
-    from eurasec.checks.upstream import check_descriptor
+    from eurasec.checks.engine.reference import check_descriptor
 
     path = tmp_path / "datapackage.json"
     path.write_text(HOSTILE_JSON["nested 1,000 deep"], encoding="utf-8")
@@ -306,7 +306,7 @@ def test_a_fifo_as_the_descriptor_is_refused_without_waiting(tmp_path: Path, com
 
 
 def test_a_descriptor_over_the_size_cap_is_refused(tmp_path: Path):
-    from eurasec.descriptor import MAX_DESCRIPTOR_BYTES
+    from eurasec.model.descriptor import MAX_DESCRIPTOR_BYTES
 
     with open(tmp_path / "datapackage.json", "wb") as f:
         f.truncate(MAX_DESCRIPTOR_BYTES + 1)  # sparse: costs no disk
@@ -539,7 +539,7 @@ def test_the_fast_prefilter_and_the_rule_agree_on_every_invisible_character():
     import pyarrow as pa
 
     from eurasec.checks.hygiene import _suspects, cell_problems
-    from eurasec.render import BLANK_RANGES, IGNORABLE_RANGES
+    from eurasec.model.text import BLANK_RANGES, IGNORABLE_RANGES
 
     chars = [chr(c) for a, b in IGNORABLE_RANGES + BLANK_RANGES for c in range(a, b + 1)]
     cells = [f"a{ch}b" for ch in chars]

@@ -27,10 +27,9 @@ from typing import Any
 import pytest
 
 import eurasec
-from eurasec import release_files
 from eurasec.build import build_release
-from eurasec.loaders import data_version
-from eurasec.release_files import (
+from eurasec.loaders import release as release_files
+from eurasec.loaders.release import (
     ChecksumError,
     InsecureReleaseWarning,
     MalformedReleaseError,
@@ -38,11 +37,12 @@ from eurasec.release_files import (
     ReleaseError,
     parse_checksums,
 )
+from eurasec.loaders.tables import data_version
 
 from .conftest import DESCRIPTOR, row_count
 
 # The servers below speak plain http; the warning itself is tested in test_plain_http_warns.
-pytestmark = pytest.mark.filterwarnings("ignore::eurasec.release_files.InsecureReleaseWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::eurasec.loaders.release.InsecureReleaseWarning")
 
 ACTORS = "parquet/actors.parquet"
 # Row counts from the CSVs the release is built from: they hold for any data.

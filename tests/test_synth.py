@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from eurasec.synth import KINDS, generate, inject
 from eurasec.validate import validate
+from tests.synth import KINDS, generate, inject
 
 from .conftest import DESCRIPTOR
 

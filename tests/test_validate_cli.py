@@ -194,7 +194,7 @@ def test_cell_start_agrees_with_the_csv_reader():
     import csv
     import random
 
-    from eurasec.read import canonical_row
+    from eurasec.read.strict import canonical_row
     from eurasec.render import cell_start
 
     rng = random.Random(3)

@@ -54,11 +54,11 @@ def _say(message: str) -> None:
     print(f"eurasec build backend: {message}", file=sys.stderr, flush=True)
 
 
-def _release_files():  # -> the module eurasec.release_files of this checkout
-    """This checkout's eurasec.release_files (standard library only), never another installed eurasec."""
+def _release_files():  # -> the module eurasec.loaders.release of this checkout
+    """This checkout's eurasec.loaders.release (standard library only), never another installed eurasec."""
     if str(TOOLS) not in sys.path:
         sys.path.insert(0, str(TOOLS))
-    import eurasec.release_files as release_files
+    import eurasec.loaders.release as release_files
 
     if not Path(release_files.__file__).resolve().is_relative_to(TOOLS):
         raise MissingReleaseError(
@@ -116,8 +116,8 @@ def _build_release(into: Path) -> Path:
             f"building the release needs the packages in pyproject.toml's [build-system] requires ({exc}); "
             "install them, or build with build isolation (the default of pip and `python -m build`)"
         ) from None
-    from eurasec.descriptor import DescriptorError
-    from eurasec.paths import UnsafePathError
+    from eurasec.model.descriptor import DescriptorError
+    from eurasec.model.paths import UnsafePathError
     from eurasec.render import render_text
 
     try:
@@ -223,5 +223,5 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
     # Nothing is bundled: a development install loads the checkout's build/<name>-<version>/ and says
-    # when it is missing or older than the data (eurasec.release_files.checkout_release).
+    # when it is missing or older than the data (eurasec.loaders.release.checkout_release).
     return _setuptools.build_editable(wheel_directory, config_settings, metadata_directory)

@@ -41,9 +41,9 @@ def __getattr__(name: str) -> Any:
     from importlib import import_module
 
     if name in _LOADERS:
-        return getattr(import_module(".loaders", __name__), name)
+        return getattr(import_module(".loaders.tables", __name__), name)
     if name in _ERRORS:
-        return getattr(import_module(".release_files", __name__), name)
+        return getattr(import_module(".loaders.release", __name__), name)
     if name == "__data_version__":
-        return import_module(".loaders", __name__).data_version()
+        return import_module(".loaders.tables", __name__).data_version()
     raise AttributeError(f"module 'eurasec' has no attribute {name!r}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .descriptor import DESCRIPTOR_NAME
+from .model.descriptor import DESCRIPTOR_NAME
 
 descriptor_argument = click.argument(
     "descriptor",
@@ -48,8 +48,9 @@ def validate(descriptor: Path, fmt: str, engine: str) -> None:
     DESCRIPTOR defaults to datapackage.json. Exit status: 0 valid (warnings allowed),
     1 invalid data, 2 usage error or unreadable descriptor.
     """
-    from .descriptor import DescriptorError
-    from .render import append_summary, escape_text, render, render_markdown_summary
+    from .model.descriptor import DescriptorError
+    from .model.text import escape_text
+    from .render import append_summary, render, render_markdown_summary
     from .runtime import skip_pandas_probe
     from .validate import validate as run
 
@@ -93,8 +94,8 @@ def quote(document_id: str, text: str, descriptor: Path) -> None:
     marked: the one that differs only in case, spacing, dashes or quotes, else the closest one.
     Exit status: 0 found exactly, 1 not found as typed, 2 unknown document or unreadable package.
     """
-    from .quote_helper import QuoteError, find_quote, render_quote
-    from .render import escape_text
+    from .contribute.quote import QuoteError, find_quote, render_quote
+    from .model.text import escape_text
 
     try:
         result = find_quote(descriptor, document_id, text)
@@ -147,9 +148,9 @@ def add_document(file: Path, document_id: str, descriptor: Path, license_note: s
     UTF-8, empty or over 64 MiB, the id or the seed path taken, a table that cannot be written),
     2 usage error (a missing or invalid option, FILE missing or not a file, unreadable descriptor).
     """
-    from .add_document import DEFAULT_LICENSE_NOTE, AddDocumentError
-    from .add_document import add_document as run
-    from .render import escape_text
+    from .contribute.add_document import DEFAULT_LICENSE_NOTE, AddDocumentError
+    from .contribute.add_document import add_document as run
+    from .model.text import escape_text
 
     options = {"id": document_id, **fields}
     options["license_note"] = DEFAULT_LICENSE_NOTE if license_note is None else license_note
@@ -188,8 +189,8 @@ def fmt(descriptor: Path, check: bool) -> None:
     untouched. Exit status: 0 done (or, with --check, nothing to do), 1 a file was refused
     (or, with --check, would change), 2 usage error or unreadable descriptor.
     """
-    from .descriptor import DescriptorError
-    from .fmt import format_package
+    from .contribute.fmt import format_package
+    from .model.descriptor import DescriptorError
 
     try:
         results = format_package(descriptor, check=check)
@@ -235,9 +236,9 @@ def diff(old: str, new: str, fmt: str, repo: Path) -> None:
     primary key, each changed field as old → new), and schema changes with a note on whether
     they break the major version. Exit status: 0 compared, 2 an OLD or NEW that cannot be read.
     """
-    from .diff import RENDERERS, DiffError, load_side
-    from .diff import diff as compare
-    from .render import escape_text
+    from .contribute.diff import RENDERERS, DiffError, load_side
+    from .contribute.diff import diff as compare
+    from .model.text import escape_text
 
     try:
         result = compare(load_side(old, repo), load_side(new, repo))
@@ -278,8 +279,8 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
 
     from .build import BuildError, BuildInterrupted, SwapError, build_release
     from .build.context import ExportCheckError
-    from .descriptor import DescriptorError
-    from .paths import UnsafePathError
+    from .model.descriptor import DescriptorError
+    from .model.paths import UnsafePathError
     from .render import render_text
     from .runtime import skip_pandas_probe
 

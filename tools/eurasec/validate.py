@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .checks.context import Context
-from .codes import finding
-from .dataset import load_dataset
-from .descriptor import DESCRIPTOR_NAME, load_package
-from .findings import Finding, Report
+from .model.codes import finding
+from .model.descriptor import DESCRIPTOR_NAME, load_package
+from .model.findings import Finding, Report
+from .read.dataset import load_dataset
 
 Check = Callable[[Context], Iterable[Finding]]
 
@@ -56,8 +56,8 @@ def _check_descriptor(descriptor: Path) -> list[Finding]:
     """frictionless' check of the descriptor; then what the checks after the reading need is imported."""
     import pyarrow.compute  # noqa: F401  (the reading needs no compute kernel; every check does)
 
-    from .checks.data import run_fast  # noqa: F401
-    from .checks.upstream import check_descriptor
+    from .checks.engine.fast import run_fast  # noqa: F401
+    from .checks.engine.reference import check_descriptor
 
     findings = check_descriptor(descriptor)
     own_checks()
@@ -149,8 +149,8 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     package = load_package(descriptor)
-    from .checks.upstream import reference_findings
-    from .dataset import locate
+    from .checks.engine.reference import reference_findings
+    from .read.dataset import locate
 
     # A descriptor that refers to anything remote (a profile, a dialect, a path by URL) or, but for the
     # data files, to a file outside the package is never handed to frictionless; and where a data file's
@@ -192,11 +192,11 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
             if only_descriptor:
                 findings.extend(descriptor_findings)
             elif data_engine == "fast":
-                from .checks.data import run_fast
+                from .checks.engine.fast import run_fast
 
                 findings.extend(run_fast(package.path, dataset, descriptor_findings))
             elif data_engine == "frictionless":
-                from .checks.data import run_reference
+                from .checks.engine.fast import run_reference
 
                 findings.extend(run_reference(package.path, dataset))
         except Exception as exc:  # frictionless itself failed: say so, never a traceback

@@ -2,48 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import zipfile
 from pathlib import Path
 
-from ..descriptor import DESCRIPTOR_NAME, Package
-from ..paths import UnsafePathError, inside_reason, resolve_inside
+from ..model.descriptor import DESCRIPTOR_NAME, Package
+from ..model.paths import UnsafePathError, resolve_inside
+from ..read.dataset import seed_files
 from .context import ReleaseInput
 
 CHUNK = 1 << 20
 # ZipInfo's compression level: public as compress_level from Python 3.13, private before.
 LEVEL_ATTRIBUTE = "compress_level" if hasattr(zipfile.ZipInfo, "compress_level") else "_compresslevel"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the zip format's earliest date: no build time leaks into the bytes
-SEEDS_DIR = "seeds"
 
 
 def csv_zip_name(release: ReleaseInput) -> str:
     return f"{release.name}-csv.zip"
-
-
-def seed_files(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
-    """The seeds the zip takes (package-relative), and what in seeds/ would lead outside the package, with why.
-
-    A symlink is followed only while it stays inside the package (resolved): seeds/ itself, or a
-    file in it, that leads anywhere else is refused, never read. Folders and special files in
-    seeds/ are not taken.
-    """
-    if not os.path.lexists(root / SEEDS_DIR):
-        return [], []
-    if reason := inside_reason(root, SEEDS_DIR):
-        return [], [(SEEDS_DIR, reason)]
-    folder = resolve_inside(root, SEEDS_DIR)
-    if not folder.is_dir():
-        return [], []
-    files, problems = [], []
-    for entry in sorted(os.listdir(folder)):
-        relative = f"{SEEDS_DIR}/{entry}"
-        if reason := inside_reason(root, relative):
-            problems.append((relative, reason))
-        elif resolve_inside(root, relative).is_file():
-            files.append(relative)
-    return files, problems
 
 
 def package_files(release: ReleaseInput) -> list[str]:

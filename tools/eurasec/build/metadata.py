@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..release_files import HASH_KEY, SIZE_KEY, SOURCES_KEY, sources_record
-from ..schema import passages_resource
+from ..loaders.release import HASH_KEY, SIZE_KEY, SOURCES_KEY, sources_record
+from ..model.schema import passages_resource
+from ..model.views import applicable_views
 from .context import DATASETTE_METADATA, RELEASE_DESCRIPTOR, SQLITE_FILE, ReleaseInput, build_versions, sha256_file
 from .parquet import parquet_path
-from .sqlite import applicable_views
 
 
 def _dump(data: Any) -> str:

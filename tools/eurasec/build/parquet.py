@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..paths import UnsafePathError, unsafe_name_reason
+from ..model.paths import UnsafePathError, unsafe_name_reason
 from .context import ReleaseInput
 
 PARQUET_DIR = "parquet"

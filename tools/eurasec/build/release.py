@@ -23,10 +23,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..descriptor import DESCRIPTOR_NAME
-from ..findings import Report
-from ..paths import UnsafePathError, unsafe_relative_reason
-from .context import CHECKSUMS, ExportCheckError, ReleaseInput, release_folder_name, sha256_file
+from ..model.descriptor import DESCRIPTOR_NAME
+from ..model.findings import Report
+from ..model.names import release_folder_name
+from ..model.paths import UnsafePathError, unsafe_relative_reason
+from .context import CHECKSUMS, ExportCheckError, ReleaseInput, sha256_file
 from .csvzip import export_csv_zip, package_files
 from .metadata import export_datasette_metadata, export_release_descriptor
 from .parquet import export_parquet
@@ -351,8 +352,8 @@ def build_release(
 
 
 def _build(descriptor: str | Path, out: Path, say: Callable[[str], None], where: _Progress) -> BuildResult:
-    from ..typed import typed_from_text
     from ..validate import validate
+    from .typed import typed_from_text
 
     say("validating")
     report = validate(descriptor)

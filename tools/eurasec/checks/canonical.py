@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..codes import finding
-from ..descriptor import Resource
-from ..findings import Finding
-from ..kernels import neighbour_order
+from ..model.codes import finding
+from ..model.descriptor import Resource
+from ..model.findings import Finding
+from ..read.kernels import neighbour_order
 from .context import Context
 
 MAX_LINES_REPORTED = 1000  # per file and code: past this, the fix (eurasec fmt) is the same
@@ -48,7 +48,7 @@ def first_unsorted(resource: Resource, columns: dict[str, Any]) -> int | None:
 
 
 def check_canonical(ctx: Context) -> Iterator[Finding]:
-    from ..read import compressed_reason, declared_compression
+    from ..read.strict import compressed_reason, declared_compression
 
     for resource, raw in zip(ctx.resources, ctx.dataset.package.raw["resources"], strict=True):
         declared = declared_compression(raw)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..dataset import Dataset
-from ..descriptor import Resource
-from ..table import Table
+from ..model.descriptor import Resource
+from ..read.dataset import Dataset
+from ..read.table import Table
 
 if TYPE_CHECKING:
     import numpy as np

@@ -10,10 +10,10 @@ import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..codes import finding
-from ..descriptor import ALIAS, DOCUMENTS, Field, Resource
-from ..findings import Finding
-from ..kernels import byte_lengths, dictionary_codes
+from ..model.codes import finding
+from ..model.descriptor import ALIAS, DOCUMENTS, Field, Resource
+from ..model.findings import Finding
+from ..read.kernels import byte_lengths, dictionary_codes
 from .context import Context, texts
 
 if TYPE_CHECKING:

@@ -7,12 +7,12 @@ import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..codes import finding
-from ..descriptor import QUOTE, Field
-from ..findings import Finding
-from ..kernels import ASCII_WHITE_BYTES, SLUG_PATTERN, is_slug, odd_ends
-from ..read import MAX_CELL_CHARS
-from ..render import BLANK_RANGES, FORMAT_RANGES, IGNORABLE_RANGES
+from ..model.codes import finding
+from ..model.descriptor import QUOTE, Field
+from ..model.findings import Finding
+from ..model.text import BLANK_RANGES, FORMAT_RANGES, IGNORABLE_RANGES
+from ..read.kernels import ASCII_WHITE_BYTES, SLUG_PATTERN, is_slug, odd_ends
+from ..read.strict import MAX_CELL_CHARS
 from .context import Context, rows_where, texts
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..codes import finding
-from ..descriptor import DESCRIPTOR_NAME
-from ..findings import Finding
+from ..model.codes import finding
+from ..model.descriptor import DESCRIPTOR_NAME
+from ..model.findings import Finding
 from .context import Context
 
 KeyPath = tuple[str | int, ...]
@@ -56,9 +56,9 @@ def key_lines(descriptor_text: str) -> dict[KeyPath, int]:
 
 
 def check_names(ctx: Context) -> Iterator[Finding]:
-    from ..build.context import unsafe_names
-    from ..build.csvzip import seed_files
-    from ..build.sqlite import reserved_name_reason
+    from ..model.names import unsafe_names
+    from ..model.views import reserved_name_reason
+    from ..read.dataset import seed_files
 
     package = ctx.dataset.package
     unsafe = unsafe_names(package)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..codes import finding
-from ..descriptor import NUMBER
-from ..findings import Finding
-from ..kernels import dictionary_codes
+from ..model.codes import finding
+from ..model.descriptor import NUMBER
+from ..model.findings import Finding
+from ..read.kernels import dictionary_codes
 from .context import Context
 from .roles import number_groups
 

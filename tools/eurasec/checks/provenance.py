@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..codes import finding
-from ..descriptor import DOCUMENT, QUOTE
-from ..findings import Finding
-from ..kernels import byte_lengths, dictionary_codes
-from ..quotes import Match, closest, fold
-from ..read import MAX_CELL_CHARS
+from ..model.codes import finding
+from ..model.descriptor import DOCUMENT, QUOTE
+from ..model.findings import Finding
+from ..read.kernels import byte_lengths, dictionary_codes
+from ..read.strict import MAX_CELL_CHARS
 from .context import Context, texts
+from .quotes import Match, closest, fold
 
 if TYPE_CHECKING:
     import numpy as np

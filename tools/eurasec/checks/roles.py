@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..codes import finding
-from ..descriptor import (
+from ..model.codes import finding
+from ..model.descriptor import (
     BYTES,
     DESCRIPTOR_NAME,
     DOCUMENT,
@@ -31,7 +31,7 @@ from ..descriptor import (
     Package,
     Resource,
 )
-from ..findings import Finding
+from ..model.findings import Finding
 from .context import Context
 
 KeyPath = tuple[str | int, ...]
@@ -207,7 +207,7 @@ def _documents(package: Package) -> Iterator[Problem]:
 
 
 def _views(package: Package) -> Iterator[Problem]:
-    from ..build.sqlite import declared_views, view_name_clash
+    from ..model.views import declared_views, view_name_clash
 
     index_of = {r.name: i for i, r in enumerate(package.resources)}
     views, problems = declared_views(package.resources)

@@ -11,13 +11,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from ..codes import finding
-from ..descriptor import BYTES, SEED_PATH, SHA256, TITLE, read_regular
-from ..findings import Finding
-from ..paths import UnsafePathError, resolve_inside, unsafe_relative_reason
+from ..model.codes import finding
+from ..model.descriptor import BYTES, SEED_PATH, SEEDS_DIR, SHA256, TITLE, read_regular
+from ..model.findings import Finding
+from ..model.paths import UnsafePathError, resolve_inside, unsafe_relative_reason
 from .context import Context
 
-SEEDS_DIR = "seeds"
 MAX_SEED_BYTES = 1 << 30  # far above any text; a larger "seed" is refused, not read into memory
 _DIGITS = re.compile(r"[0-9]+")  # ASCII digits only: int() would take '١٢٣' and fail on '²'
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..codes import finding
-from ..findings import Finding
+from ..model.codes import finding
+from ..model.findings import Finding
 from .context import Context, rows_where, texts
-from .tabular import _python_date, _python_integer
+from .engine.tabular import _python_date, _python_integer
 
 _CANONICAL_INTEGER = r"^-?(0|[1-9][0-9]{0,17})$"
 _CANONICAL_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"

@@ -30,6 +30,7 @@ from typing import Any
 from .paths import UnsafePathError, resolve_inside
 
 DESCRIPTOR_NAME = "datapackage.json"
+SEEDS_DIR = "seeds"  # where a package keeps its source documents, byte-exact
 MAX_DESCRIPTOR_BYTES = 64 * 1024 * 1024  # the real descriptor is a few dozen KiB
 MAX_DEPTH = 64  # nesting levels of objects and arrays; a descriptor needs about eight
 MAX_NUMBER_CHARS = 100  # characters of one JSON number

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .codes import finding
-from .findings import Finding
+from ..model.codes import finding
+from ..model.findings import Finding
 
 MAX_CELL_CHARS = 100_000
 # Cells in one row (the header or a record) past which a file is not read at all: frictionless' header

@@ -8,14 +8,15 @@ or names a URL (`remote-reference`); a symlink that stays inside is refused too
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .codes import finding
-from .descriptor import DESCRIPTOR_NAME, Package, Resource, is_remote, line_of, load_package
-from .findings import Finding
-from .paths import UnsafePathError, resolve_inside
+from ..model.codes import finding
+from ..model.descriptor import DESCRIPTOR_NAME, SEEDS_DIR, Package, Resource, is_remote, line_of, load_package
+from ..model.findings import Finding
+from ..model.paths import UnsafePathError, inside_reason, resolve_inside
 from .table import Table, load_table
 
 
@@ -103,3 +104,27 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0  # its reader says why
+
+
+def seed_files(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """The seeds the zip takes (package-relative), and what in seeds/ would lead outside the package, with why.
+
+    A symlink is followed only while it stays inside the package (resolved): seeds/ itself, or a
+    file in it, that leads anywhere else is refused, never read. Folders and special files in
+    seeds/ are not taken.
+    """
+    if not os.path.lexists(root / SEEDS_DIR):
+        return [], []
+    if reason := inside_reason(root, SEEDS_DIR):
+        return [], [(SEEDS_DIR, reason)]
+    folder = resolve_inside(root, SEEDS_DIR)
+    if not folder.is_dir():
+        return [], []
+    files, problems = [], []
+    for entry in sorted(os.listdir(folder)):
+        relative = f"{SEEDS_DIR}/{entry}"
+        if reason := inside_reason(root, relative):
+            problems.append((relative, reason))
+        elif resolve_inside(root, relative).is_file():
+            files.append(relative)
+    return files, problems

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .descriptor import DESCRIPTOR_NAME  # a release's descriptor, and the source package's, by the same name
-from .paths import UnsafePathError, resolve_inside, unsafe_relative_reason
+from ..model.descriptor import DESCRIPTOR_NAME  # a release's descriptor, and the source package's, by the same name
+from ..model.paths import UnsafePathError, resolve_inside, unsafe_relative_reason
 
 try:  # POSIX: a download holds a lock on its temporary file, so only abandoned ones are removed
     import fcntl
@@ -42,7 +42,8 @@ except ImportError:  # pragma: no cover - Windows
 
 CHECKSUMS = "SHA256SUMS"
 CACHE_ENV = "EURASEC_CACHE"
-BUNDLED = Path(__file__).resolve().parent / "_release"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # tools/eurasec, or site-packages/eurasec
+BUNDLED = PACKAGE_DIR / "_release"
 SEEDS = "seeds"
 # The release descriptor's own properties (a Frictionless tool ignores them): each Parquet file's size and
 # sha256 (not the standard `bytes` and `hash`, which frictionless cannot check on Parquet), and what the
@@ -565,12 +566,12 @@ def _decode(data: bytes, origin: str) -> str:
         raise MalformedReleaseError(f"{origin} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
-def checkout_root(module_file: str | os.PathLike[str] = __file__) -> Path | None:
+def checkout_root(package_dir: str | os.PathLike[str] = PACKAGE_DIR) -> Path | None:
     """The checkout this package runs from (an editable install, or PYTHONPATH=tools), or None when installed.
 
     A checkout is the folder holding tools/eurasec/ beside datapackage.json and pyproject.toml.
     """
-    package = Path(module_file).resolve().parent
+    package = Path(package_dir).resolve()
     root = package.parent.parent
     if (
         package.parent.name != "tools"

@@ -14,7 +14,7 @@ word-aligned passages of the real text, so quotes repeat as they do in real data
 one kind, and returns the (code, file, line) that validate must report for each: the
 expectation comes from the edit itself.
 
-    from eurasec.synth import generate, inject
+    from tests.synth import generate, inject
     counts = generate(Path("/tmp/pkg"), 100_000)  # {"documents": 10, "actors": 19880, ...}
     expected = inject(Path("/tmp/pkg"), "enum", 2)  # [("constraint-error", "data/actors.csv", 812), ...]
 """
@@ -34,8 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import eurasec
-
-from .descriptor import DESCRIPTOR_NAME
+from eurasec.model.descriptor import DESCRIPTOR_NAME
 
 REAL_SEED = "seeds/stakhovsky-eurasian-approach-view-from-belarus.txt"
 MAX_DOCUMENTS = 100

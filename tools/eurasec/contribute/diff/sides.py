@@ -12,7 +12,7 @@ is listed with its blob and size); a table's rows are read when the diff asks fo
 time. A file that cannot be parsed is a DiffError then, naming the side and the file as before.
 
 Every value is normalized to text (`_text`), so a release (typed Parquet) and the CSVs it was built
-from compare equal. A CSV file is read by the project's fast reader (eurasec.table), or, when that
+from compare equal. A CSV file is read by the project's fast reader (eurasec.read.table), or, when that
 cannot be sure of it, by Python's strict csv module; a Parquet file by pyarrow.
 
 Two tables with the same signature (the same bytes, by git blob or SHA-256, read with the same
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..descriptor import (
+from ...model.descriptor import (
     DESCRIPTOR_NAME,
     MAX_DESCRIPTOR_BYTES,
     DescriptorError,
@@ -46,8 +46,8 @@ from ..descriptor import (
     parse_resource,
     read_regular,
 )
-from ..paths import UnsafePathError, resolve_inside, unsafe_relative_reason
-from ..read import unlimited_fields
+from ...model.paths import UnsafePathError, resolve_inside, unsafe_relative_reason
+from ...read.strict import unlimited_fields
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -373,7 +373,7 @@ def _csv_columns(raw: bytes | mmap.mmap, types: dict[str, str], file: str) -> tu
     """Every field's text: by the fast reader when the file is regular and its header is the schema's."""
     import pyarrow as pa
 
-    from ..table import scan_fast  # the reading that validate and build do, without its findings
+    from ...read.table import scan_fast  # the reading that validate and build do, without its findings
 
     fast = None
     if types:

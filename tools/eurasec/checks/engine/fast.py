@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..codes import finding
-from ..dataset import Dataset
-from ..findings import Finding
-from ..read import declared_compression
+from ...model.codes import finding
+from ...model.findings import Finding
+from ...read.dataset import Dataset
+from ...read.strict import declared_compression
 from . import tabular
+from .reference import check_descriptor, run_frictionless, run_frictionless_on, translate_task
 from .tabular import (
     PatternUndecidableError,
     check_resource,
@@ -17,7 +18,6 @@ from .tabular import (
     python_pattern_verdicts_many,
     typed_columns,
 )
-from .upstream import check_descriptor, run_frictionless, run_frictionless_on, translate_task
 
 # Findings after which a resource's data is not checked at all, by us or by frictionless: a compressed
 # file (frictionless would decompress it, bomb or not), a file too wide to read, a row split at a bare CR

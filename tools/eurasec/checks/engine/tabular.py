@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..descriptor import Field, Resource
-from ..kernels import SLUG_PATTERN, byte_lengths, is_slug, neighbour_order, null_where
-from ..table import Table
+from ...model.descriptor import Field, Resource
+from ...read.kernels import SLUG_PATTERN, byte_lengths, is_slug, neighbour_order, null_where
+from ...read.table import Table
 
 if TYPE_CHECKING:
     # typeshed knows re's parser by its pre-3.11 names, which now warn when imported: the same modules

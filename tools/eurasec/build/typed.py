@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .descriptor import Field, Resource
-from .kernels import byte_lengths, null_where
-from .schema import arrow_schema
+from ..model.descriptor import Field, Resource
+from ..model.schema import arrow_schema
+from ..read.kernels import byte_lengths, null_where
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,7 +34,7 @@ def typed_from_text(resource: Resource, columns: dict[str, pa.Array]) -> pa.Tabl
     """The text columns validation read, typed from the schema and sorted: no second read of the file."""
     import pyarrow as pa
 
-    from .checks.canonical import first_unsorted
+    from ..checks.canonical import first_unsorted
 
     schema = arrow_schema(resource)
     typed = []

@@ -15,11 +15,19 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks.canonical import sort_key
-from .descriptor import DESCRIPTOR_NAME, Package, Resource, load_package
-from .paths import UnsafePathError, resolve_inside
-from .read import BOM, MAX_COLUMNS, NotRegularFileError, canonical_row, compressed_reason, declared_compression, parse
-from .read import read_regular as _read_regular
+from ..checks.canonical import sort_key
+from ..model.descriptor import DESCRIPTOR_NAME, Package, Resource, load_package
+from ..model.paths import UnsafePathError, resolve_inside
+from ..read.strict import (
+    BOM,
+    MAX_COLUMNS,
+    NotRegularFileError,
+    canonical_row,
+    compressed_reason,
+    declared_compression,
+    parse,
+)
+from ..read.strict import read_regular as _read_regular
 
 # Findings of the reader after which fmt cannot know the cells without guessing.
 _UNPARSABLE = ("csv-malformed", "empty-file", "bare-carriage-return", "too-many-columns")

@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .descriptor import (
+from ..model.descriptor import (
     BYTES,
     DOCUMENTS,
     ROLE_KEY,
     SEED_PATH,
+    SEEDS_DIR,
     SHA256,
     TITLE,
     DescriptorError,
@@ -39,10 +40,9 @@ from .descriptor import (
     Resource,
     load_package,
 )
-from .read import BOM, canonical_row, parse
+from ..read.strict import BOM, canonical_row, parse
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # a text of a few hundred pages is a few MiB
-SEEDS_DIR = "seeds"
 DERIVED_ROLES = (SEED_PATH, SHA256, BYTES)  # the fields worked out here, never given as options...
 DATE_PRECISION = "date_precision"  # ...and this one, which --published-date sets
 DEFAULT_LICENSE_NOTE = (
@@ -155,7 +155,7 @@ def _uri_error(value: str) -> str | None:
 
 def _field_error(f: Field, value: str, *, is_id: bool) -> str | None:
     """What validate would say first about one value: the schema's constraints, then the hygiene rules."""
-    from .checks.hygiene import cell_problems
+    from ..checks.hygiene import cell_problems
 
     if not value:
         return f"may not be empty: the documents table requires {f.name!r}" if f.required else None
@@ -269,7 +269,7 @@ def _target(package: Package, source: Path, document_id: str) -> str:
 
 
 def _same_bytes(path: Path, raw: bytes) -> bool:
-    from .descriptor import read_regular
+    from ..model.descriptor import read_regular
 
     try:
         return read_regular(path, len(raw)) == raw
@@ -319,7 +319,7 @@ def add_document(
 
     Raises AddDocumentError, having written nothing, when anything is refused.
     """
-    from .checks.seeds import unsafe_seed_reason
+    from ..checks.seeds import unsafe_seed_reason
     from .fmt import _write_atomically
 
     document_id = options.get("id", "")

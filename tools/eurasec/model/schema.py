@@ -1,7 +1,7 @@
 """Everything derived from the descriptor's schemas: Arrow types, SQLite DDL, free-text fields.
 
 Nothing here restates a field: names, types, constraints and descriptions all come from
-`datapackage.json` through `eurasec.descriptor`.
+`datapackage.json` through `eurasec.model.descriptor`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A diff shown: text for a terminal, Markdown for a pull-request comment, JSON for programs.
 
-The text and Markdown outputs show no control or invisible character raw (render.escape_text), and
+The text and Markdown outputs show no control or invisible character raw (model.text.escape_text), and
 Markdown escapes whatever could form markup, a link, an image or HTML; the JSON writes such
-characters as \\u escapes (render.safe_json).
+characters as \\u escapes (model.text.safe_json).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..render import escape_text, safe_json
+from ...model.text import escape_text, safe_json
 from .compare import DataDiff, SchemaChange, TableDiff
 from .sides import Key
 
@@ -104,7 +104,7 @@ def _q(value: str) -> str:
 def render_text(d: DataDiff) -> str:
     """For a terminal: every change, values in full and quoted, then a summary line.
 
-    Each line is escaped as a whole (render.escape_text): a control, format or invisible character,
+    Each line is escaped as a whole (model.text.escape_text): a control, format or invisible character,
     and a line break inside a key or a name, shows as a visible escape, never raw.
     """
     return "\n".join(escape_text(line) for line in _text_lines(d)) + "\n"
@@ -286,7 +286,7 @@ def to_dict(d: DataDiff) -> dict[str, Any]:
 
 
 def render_json(d: DataDiff) -> str:
-    """The whole diff as JSON: UTF-8, with control and invisible characters as \\u escapes (render.safe_json)."""
+    """The whole diff as JSON: UTF-8, with control and invisible characters as \\u escapes (model.text.safe_json)."""
     return safe_json(to_dict(d)) + "\n"
 
 

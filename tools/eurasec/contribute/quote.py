@@ -10,7 +10,7 @@ its ids its primary key, its seeds' paths its field of role `seed-path`) only wh
 inside the package through no symlink, a seed only as a plain file inside seeds/ (no symlink,
 no '..', not absolute), both as regular files of bounded size. Anything else is a QuoteError
 (exit 2), and nothing outside the package is read. Its output shows the package's text with
-control, format and invisible characters as visible escapes (render.escape_text); the quote's
+control, format and invisible characters as visible escapes (model.text.escape_text); the quote's
 own line breaks and tabs are kept.
 """
 
@@ -23,9 +23,9 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .descriptor import DOCUMENTS, ROLE_KEY, SEED_PATH, DescriptorError, Package, load_package, read_regular
-from .quotes import Difference, Match, _differences, closest, find_all, fold
-from .render import escape_text
+from ..checks.quotes import Difference, Match, _differences, closest, find_all, fold
+from ..model.descriptor import DOCUMENTS, ROLE_KEY, SEED_PATH, DescriptorError, Package, load_package, read_regular
+from ..model.text import escape_text
 
 MAX_TABLE_BYTES = 1 << 30
 
@@ -50,8 +50,8 @@ class QuoteResult:
 
 
 def seed_text(descriptor: str | Path, document_id: str) -> str:
-    from .checks.seeds import MAX_SEED_BYTES, unsafe_seed_reason
-    from .read import unlimited_fields
+    from ..checks.seeds import MAX_SEED_BYTES, unsafe_seed_reason
+    from ..read.strict import unlimited_fields
 
     try:
         package = load_package(descriptor)

@@ -17,8 +17,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .paths import unsafe_relative_reason
-from .release_files import SIZE_KEY, MalformedReleaseError, Release, resolve
+from ..model.paths import unsafe_relative_reason
+from .release import SIZE_KEY, MalformedReleaseError, Release, resolve
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -11,9 +11,8 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..codes import CODES, finding
-from ..dataset import Dataset, locate
-from ..descriptor import (
+from ...model.codes import CODES, finding
+from ...model.descriptor import (
     DESCRIPTOR_NAME,
     MAX_DESCRIPTOR_BYTES,
     DescriptorError,
@@ -25,8 +24,9 @@ from ..descriptor import (
     read_regular,
     references,
 )
-from ..findings import Finding
-from ..paths import inside_reason
+from ...model.findings import Finding
+from ...model.paths import inside_reason
+from ...read.dataset import Dataset, locate
 
 _CONSTRAINT = re.compile(r'constraint "(\w+)" is "(.*)"$', re.S)
 _TYPE = re.compile(r'type is "(\w+)')

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .codes import finding
-from .findings import Finding
+from ..model.codes import finding
+from ..model.findings import Finding
 from .kernels import byte_lengths
-from .read import (
+from .strict import (
     BOM,
     MAX_CELL_CHARS,
     MAX_COLUMNS,

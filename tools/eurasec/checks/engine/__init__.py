@@ -1,0 +1,1 @@
+"""The fast engine: frictionless' own data checks, column-wise, with frictionless as the reference."""

@@ -1,0 +1,1 @@
+"""The contributor tools: fmt, diff, quote, add-document and the generated docs."""
