@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..model.descriptor import Field, Resource
+from ..model.keys import key_columns
 from ..model.schema import arrow_schema
 from ..read.kernels import byte_lengths, null_where
 
@@ -48,15 +49,14 @@ def typed_from_text(resource: Resource, columns: dict[str, pa.Array]) -> pa.Tabl
 
 
 def sort_by_primary_key(table: pa.Table, resource: Resource) -> pa.Table:
-    """Rows in primary-key order: text by code point (enums by their text, not their index), numbers by value."""
+    """Rows in primary-key order (model/keys.py: text by code point, enums by their text, integers by value)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not resource.primary_key:
         return table
-    keys = {}
-    for name in resource.primary_key:
-        column = table.column(name)
-        keys[name] = column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
-    order = pc.sort_indices(pa.table(keys), sort_keys=[(name, "ascending") for name in resource.primary_key])
+    key = key_columns(resource, table.column)
+    assert key is not None  # typed integer columns need no parsing
+    names = list(resource.primary_key)
+    order = pc.sort_indices(pa.table(dict(zip(names, key, strict=True))), sort_keys=[(n, "ascending") for n in names])
     return table.take(order)

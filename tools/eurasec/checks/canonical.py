@@ -8,41 +8,20 @@ from typing import Any
 from ..model.codes import finding
 from ..model.descriptor import Resource
 from ..model.findings import Finding
+from ..model.keys import key_columns
 from ..read.kernels import neighbour_order
 from .context import Context
 
 MAX_LINES_REPORTED = 1000  # per file and code: past this, the fix (eurasec fmt) is the same
 
 
-def sort_key(resource: Resource, values: dict[str, str]) -> tuple[Any, ...] | None:
-    """The typed primary key used for ordering; None when a cell cannot be typed (another check says why)."""
-    key: list[Any] = []
-    for name in resource.primary_key:
-        value = values.get(name, "")
-        if resource.field(name).type == "integer":
-            try:
-                key.append((0, int(value)))
-            except ValueError:
-                return None
-        else:
-            key.append((1, value))
-    return tuple(key)
-
-
 def first_unsorted(resource: Resource, columns: dict[str, Any]) -> int | None:
     """Index of the first row whose primary key is smaller than the previous row's; None when in order."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    key = []
-    for name in resource.primary_key:
-        column = columns[name]
-        if resource.field(name).type == "integer":
-            if not pc.all(pc.match_substring_regex(column, r"^-?[0-9]{1,18}$")).as_py():
-                return None  # an untyped key is frictionless' type error
-            column = pc.cast(column, pa.int64())
-        key.append(column)
+    key = key_columns(resource, columns.__getitem__)
+    if key is None:
+        return None  # an untyped key is frictionless' type error
     down = np.flatnonzero(neighbour_order(key) < 0)
     return int(down[0]) + 1 if len(down) else None
 

@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..checks.canonical import sort_key
 from ..model.descriptor import DESCRIPTOR_NAME, Package, Resource, load_package
+from ..model.keys import row_key
 from ..model.paths import UnsafePathError, resolve_inside
 from ..read.strict import (
     BOM,
@@ -89,7 +89,7 @@ def canonical_text(raw: bytes, resource: Resource) -> str:
         rows.append((line, [record[i] for i in order]))
     keyed = []
     for line, row in rows:
-        key = sort_key(resource, dict(zip(expected, row, strict=True)))
+        key = row_key(resource, dict(zip(expected, row, strict=True)))
         if key is None:
             raise FormatError(
                 f"line {line}: the primary key cannot be read as the schema's type, so it cannot be sorted"

@@ -16,8 +16,6 @@ own line breaks and tabs are kept.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -51,7 +49,7 @@ class QuoteResult:
 
 def seed_text(descriptor: str | Path, document_id: str) -> str:
     from ..checks.seeds import MAX_SEED_BYTES, unsafe_seed_reason
-    from ..read.strict import unlimited_fields
+    from ..read.strict import parse
 
     try:
         package = load_package(descriptor)
@@ -64,11 +62,14 @@ def seed_text(descriptor: str | Path, document_id: str) -> str:
         raise QuoteError(f"cannot read the package: {exc}") from None
     key = documents.primary_key[0]
     try:
-        text = read_regular(table, MAX_TABLE_BYTES).decode("utf-8").removeprefix("\ufeff")
-        with unlimited_fields():
-            rows = {row.get(key): row for row in csv.DictReader(io.StringIO(text, newline=""))}
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        parsed = parse(read_regular(table, MAX_TABLE_BYTES).decode("utf-8"), documents.path)
+    except (OSError, UnicodeDecodeError) as exc:
         raise QuoteError(f"cannot read {documents.path}: {exc}") from None
+    broken = next((f for f in parsed.findings if f.code == "csv-malformed"), None)
+    if broken is not None:
+        raise QuoteError(f"cannot read {documents.path}: line {broken.line}: {broken.message}")
+    header = parsed.header or []
+    rows = {row.get(key): row for row in (dict(zip(header, r, strict=False)) for r in parsed.records if r)}
     if document_id not in rows:
         known = ", ".join(sorted(k for k in rows if isinstance(k, str) and k)) or "none"
         raise QuoteError(f"no document {document_id!r} in {documents.path}; known: {known}")

@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import http.client
 import io
-import json
 import math
 import os
 import re
@@ -32,7 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ..model.descriptor import DESCRIPTOR_NAME  # a release's descriptor, and the source package's, by the same name
+from ..model.descriptor import (  # a release's descriptor, and the source package's, by the same name
+    DESCRIPTOR_NAME,
+    MAX_DESCRIPTOR_BYTES,
+    DescriptorError,
+    parse_json,
+    read_regular,
+)
 from ..model.paths import UnsafePathError, resolve_inside, unsafe_relative_reason
 
 try:  # POSIX: a download holds a lock on its temporary file, so only abandoned ones are removed
@@ -603,8 +608,8 @@ def source_files(root: Path, descriptor: Path | None = None) -> dict[str, str]:
     descriptor = descriptor or root / DESCRIPTOR_NAME
     files = {DESCRIPTOR_NAME: _sha256_or_why(descriptor.parent, descriptor.name)}
     try:
-        raw = json.loads(descriptor.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        raw = _read_json(descriptor)
+    except (OSError, DescriptorError):
         raw = {}
     resources = raw.get("resources") if isinstance(raw, dict) else None
     for resource in resources if isinstance(resources, list) else []:
@@ -628,12 +633,17 @@ def sources_record(root: Path, descriptor: Path | None = None) -> dict[str, Any]
     return {"sha256": sha256_bytes(combined.encode("utf-8")), "files": files}
 
 
+def _read_json(path: Path) -> Any:
+    """A descriptor, read as the model reads one: a regular file, bounded in size, depth and numbers."""
+    return parse_json(read_regular(path, MAX_DESCRIPTOR_BYTES), str(path))
+
+
 def recorded_sources(folder: Path) -> dict[str, Any] | None:
     """The SOURCES_KEY record of a local release's descriptor (checked against SHA256SUMS); None if it has none."""
     path = Release(str(folder)).path(DESCRIPTOR_NAME)
     try:
-        record = json.loads(path.read_text(encoding="utf-8")).get(SOURCES_KEY)
-    except (OSError, ValueError, RecursionError, AttributeError) as exc:
+        record = _read_json(path).get(SOURCES_KEY)
+    except (OSError, DescriptorError, AttributeError) as exc:
         raise MalformedReleaseError(f"{path} cannot be read: {exc}") from None
     if not isinstance(record, dict) or not isinstance(record.get("sha256"), str):
         return None
@@ -659,9 +669,9 @@ def stale_reason(folder: Path, root: Path) -> str | None:
 def checkout_release(root: Path) -> Release:
     """The release that `eurasec build` wrote for this checkout, if it still matches the checkout's data."""
     try:
-        raw = json.loads((root / DESCRIPTOR_NAME).read_text(encoding="utf-8"))
+        raw = _read_json(root / DESCRIPTOR_NAME)
         name = f"{raw['name']}-{raw['version']}"
-    except (OSError, ValueError, RecursionError, KeyError, TypeError) as exc:
+    except (OSError, DescriptorError, KeyError, TypeError) as exc:
         raise ReleaseError(
             f"{root / DESCRIPTOR_NAME} cannot be read for the release's name and version: {exc}"
         ) from None

@@ -11,29 +11,23 @@ cannot mean is a MalformedReleaseError naming the table, the field and the probl
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..model.descriptor import DESCRIPTOR_NAME, DescriptorError, Field, parse_json, parse_resource
 from ..model.paths import unsafe_relative_reason
+from ..model.schema import PANDAS_DTYPES
 from .release import SIZE_KEY, MalformedReleaseError, Release, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-DESCRIPTOR = "datapackage.json"
+DESCRIPTOR = DESCRIPTOR_NAME
 DESCRIPTOR_MAX_BYTES = 64 * 1024**2  # a descriptor holds schemas, not data
 SQLITE_FILE = "eurasec.sqlite"
-PANDAS_DTYPES = {
-    "string": "string",
-    "integer": "Int64",
-    "number": "Float64",
-    "boolean": "boolean",
-    "date": "datetime64[s]",
-}
 
 ReleaseLocation = str | os.PathLike[str] | None
 
@@ -88,8 +82,8 @@ def _descriptor(release: Release) -> dict[str, Any]:
     """The release descriptor, checked as far as every loader needs it: an object with named resources."""
     path = release.path(DESCRIPTOR, max_bytes=DESCRIPTOR_MAX_BYTES)
     try:
-        descriptor = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, OSError, RecursionError) as exc:
+        descriptor = parse_json(path.read_bytes(), DESCRIPTOR)  # the model's bounded reader
+    except (DescriptorError, OSError) as exc:
         raise MalformedReleaseError(f"the release descriptor cannot be read: {exc}") from None
     if not isinstance(descriptor, dict):
         raise _bad(DESCRIPTOR, f"is a JSON {type(descriptor).__name__}, not an object")
@@ -121,17 +115,20 @@ def _text(value: Any, where: str, what: str) -> str:
     return value
 
 
-def _field(raw: Any, table: str, number: int) -> FieldDescription:
+def _check_field(raw: Any, table: str, number: int) -> None:
+    """What the model takes on trust, checked: a hostile or broken release says so here, by name."""
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
         raise _bad(f"field {number} of table {table!r}", "is not an object with a name")
     where = f"field {raw['name']!r} of table {table!r}"
     kind = raw.get("type", "string")
     if not isinstance(kind, str) or kind not in PANDAS_DTYPES:
         raise _bad(where, f"has type {kind!r}, which the loaders do not know (they know {', '.join(PANDAS_DTYPES)})")
+    for prop in ("title", "description"):
+        if raw.get(prop) is not None and not isinstance(raw[prop], str):
+            raise _bad(where, f"has a {prop} that is a {type(raw[prop]).__name__}, not text")
     constraints = raw.get("constraints", {})
     if not isinstance(constraints, dict):
         raise _bad(where, "has constraints that are not an object")
-    values = None
     enum = constraints.get("enum")
     if enum is not None:
         if not isinstance(enum, list) or not enum:
@@ -140,14 +137,16 @@ def _field(raw: Any, table: str, number: int) -> FieldDescription:
             raise _bad(where, "has an enum with a value that is not text or a number")
         if len(set(enum)) != len(enum):
             raise _bad(where, "has an enum that lists a value twice")
-        values = tuple(enum)
+
+
+def _describe_field(field: Field) -> FieldDescription:
     return FieldDescription(
-        name=raw["name"],
-        type=kind,
-        title=_text(raw.get("title"), where, "title"),
-        description=_text(raw.get("description"), where, "description"),
-        required=constraints.get("required") is True,
-        values=values,
+        name=field.name,
+        type=field.type,
+        title=field.title,
+        description=field.description,
+        required=field.constraints.get("required") is True,
+        values=tuple(field.enum) if field.enum is not None else None,
     )
 
 
@@ -176,7 +175,15 @@ def _table(descriptor: dict[str, Any], name: str) -> _Table:
     schema = resource.get("schema")
     if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list) or not schema["fields"]:
         raise _bad(where, "has no schema with a list of fields")
-    fields = tuple(_field(raw, name, number) for number, raw in enumerate(schema["fields"]))
+    for number, raw in enumerate(schema["fields"]):
+        _check_field(raw, name, number)
+    for prop in ("title", "description"):
+        _text(resource.get(prop), where, prop)
+    try:
+        model = parse_resource(resource)  # checked above as far as the loaders rely on it
+    except (DescriptorError, KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise _bad(where, f"has a schema the model cannot read: {exc}") from None
+    fields = tuple(_describe_field(f) for f in model.fields)
     field_names = [f.name for f in fields]
     if len(set(field_names)) != len(field_names):
         raise _bad(where, "names a field twice in its schema")
@@ -190,8 +197,8 @@ def _table(descriptor: dict[str, Any], name: str) -> _Table:
         size=size,
         description=TableDescription(
             name=name,
-            title=_text(resource.get("title"), where, "title"),
-            description=_text(resource.get("description"), where, "description"),
+            title=model.title,
+            description=model.description,
             primary_key=tuple(key),
             fields=fields,
         ),

@@ -16,6 +16,14 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SQLITE_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT"}
+# pandas' nullable dtypes for the loaders; a field with an enum becomes a Categorical of its values.
+PANDAS_DTYPES = {
+    "string": "string",
+    "integer": "Int64",
+    "number": "Float64",
+    "boolean": "boolean",
+    "date": "datetime64[s]",
+}
 _ID_LIKE = ("id",)
 
 

@@ -21,11 +21,9 @@ fields and key) share their columns: the diff knows at once that their rows did 
 
 from __future__ import annotations
 
-import csv
 import datetime
 import functools
 import hashlib
-import io
 import mmap
 import os
 import re
@@ -47,7 +45,7 @@ from ...model.descriptor import (
     read_regular,
 )
 from ...model.paths import UnsafePathError, resolve_inside, unsafe_relative_reason
-from ...read.strict import unlimited_fields
+from ...read.strict import parse
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -390,17 +388,17 @@ def _csv_columns(raw: bytes | mmap.mmap, types: dict[str, str], file: str) -> tu
 
 
 def _csv_records(data: bytes) -> list[dict[str, str]]:
+    """The rows of a file that the fast reader left alone, read by the strict reader that validate uses."""
     try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DiffError(f"not UTF-8 (byte offset {exc.start})") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        with unlimited_fields():  # a large cell is validate's business, not a reason for diff to fail
-            header = next(reader, [])
-            return [dict(zip(header, record, strict=False)) for record in reader if record]
-    except csv.Error as exc:
-        raise DiffError(f"the CSV cannot be parsed near line {reader.line_num}: {exc}") from None
+    table = parse(text, "")
+    broken = next((f for f in table.findings if f.code == "csv-malformed"), None)
+    if broken is not None:
+        raise DiffError(f"the CSV cannot be parsed near line {broken.line}: {broken.message}")
+    header = table.header or []
+    return [dict(zip(header, record, strict=False)) for record in table.records if record]
 
 
 # --- Parquet ----------------------------------------------------------------------------
