@@ -36,9 +36,11 @@ from ..model.descriptor import (
     TITLE,
     DescriptorError,
     Field,
+    FileTooLargeError,
     Package,
     Resource,
     load_package,
+    read_regular,
 )
 from ..read.strict import BOM, canonical_row, parse
 
@@ -105,29 +107,15 @@ def read_source(path: Path, max_bytes: int) -> bytes:
     if not stat.S_ISREG(mode):
         kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
         raise AddDocumentError(f"{path} is {kind}: give the text file itself", USAGE)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags)
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since the check above
-                raise AddDocumentError(f"{path} is not a regular file", USAGE)
-            chunks, size = [], 0
-            while size <= max_bytes:
-                chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise AddDocumentError(f"{path} cannot be read: {exc.strerror or exc}", USAGE) from None
-    if size > max_bytes:
+        return read_regular(path, max_bytes)  # checks again, on the opened file, that it is a regular one
+    except FileTooLargeError:
         raise AddDocumentError(
             f"{path} is larger than {max_bytes:,} bytes ({max_bytes // (1 << 20)} MiB): a seed is one text,"
             " not a collection; split it or check that it is the right file"
-        )
-    return b"".join(chunks)
+        ) from None
+    except OSError as exc:
+        raise AddDocumentError(f"{path} cannot be read: {exc.strerror or exc}", USAGE) from None
 
 
 def text_of(raw: bytes, path: Path) -> str:
@@ -269,8 +257,6 @@ def _target(package: Package, source: Path, document_id: str) -> str:
 
 
 def _same_bytes(path: Path, raw: bytes) -> bool:
-    from ..model.descriptor import read_regular
-
     try:
         return read_regular(path, len(raw)) == raw
     except OSError:

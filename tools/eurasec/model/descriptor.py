@@ -40,8 +40,12 @@ class DescriptorError(Exception):
     """The descriptor cannot be read or does not have the shape we rely on."""
 
 
+class FileTooLargeError(OSError):
+    """A file is larger than the bound its reader sets."""
+
+
 def read_regular(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a regular file, at most max_bytes of them; OSError for anything else.
+    """The bytes of a regular file, at most max_bytes of them (FileTooLargeError); OSError for anything else.
 
     Opened without blocking, then checked: a FIFO, a socket or a device is refused before a
     byte is read (reading a FIFO would wait for a writer forever, /dev/zero never ends).
@@ -63,7 +67,7 @@ def read_regular(path: Path, max_bytes: int) -> bytes:
     finally:
         os.close(fd)
     if size > max_bytes:
-        raise OSError(f"{path} is larger than {max_bytes:,} bytes")
+        raise FileTooLargeError(f"{path} is larger than {max_bytes:,} bytes")
     return b"".join(chunks)
 
 
