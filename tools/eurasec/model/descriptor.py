@@ -7,7 +7,7 @@ What a table or a field is for is declared here too, never assumed from its name
 on a resource (`documents`: the seed documents) or on a field (`document`, `quote`, `number`,
 `alias`, `name`; in the documents table `seed-path`, `sha256`, `bytes` and `title`), see
 RESOURCE_ROLES and FIELD_ROLES below and docs/curation.md#roles; and a resource's view in the
-SQLite release, `eurasec:view`, which build/sqlite.py makes from the foreign keys and roles.
+SQLite release, `eurasec:view`, which model/views.py makes from the foreign keys and roles.
 
 Reading is bounded: only a regular file is opened (never a FIFO or a device, which could
 block or never end), at most MAX_DESCRIPTOR_BYTES of it, and the JSON may nest at most
@@ -155,7 +155,7 @@ def read_descriptor(path: str | Path) -> tuple[Path, dict[str, Any], str]:
 # in datapackage.json (and in the CSV headers) changes nothing else. docs/curation.md#roles lists them.
 
 ROLE_KEY = "eurasec:role"
-VIEW_KEY = "eurasec:view"  # a resource's named view in the SQLite release (build/sqlite.py)
+VIEW_KEY = "eurasec:view"  # a resource's named view in the SQLite release (model/views.py)
 
 DOCUMENTS = "documents"  # resource role: the register of seed documents
 DOCUMENT = "document"  # a fact row's document: a foreign key into the documents table
@@ -231,7 +231,7 @@ class Resource:
     primary_key: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...]
     role: str | None = None  # "eurasec:role" (RESOURCE_ROLES), when it is a string
-    view: Any = field(default=None, compare=False)  # "eurasec:view" as written (build/sqlite.py reads it)
+    view: Any = field(default=None, compare=False)  # "eurasec:view" as written (model/views.py reads it)
 
     @property
     def field_names(self) -> list[str]:

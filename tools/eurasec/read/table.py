@@ -3,7 +3,7 @@
 The fast path scans the bytes once with numpy (record boundaries, quoting, field counts)
 and parses with pyarrow. A file it cannot read with certainty (a malformed quote, rows of
 the wrong length, a header other than the schema's, bytes that are not UTF-8) goes the slow
-path: the strict Python reader in `read.py`, which says exactly what is wrong and where.
+path: the strict Python reader in `strict.py`, which says exactly what is wrong and where.
 """
 
 from __future__ import annotations
