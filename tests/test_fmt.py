@@ -9,7 +9,9 @@ import random
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from eurasec.cli import cli
 from eurasec.contribute.fmt import format_package
 from eurasec.validate import validate
 
@@ -182,3 +184,17 @@ def test_cli_check_reports_and_changes_nothing(package_copy: Path):
     result = invoke("fmt", str(package_copy))
     assert result.exit_code == 0 and "reformatted data/steps.csv" in result.output
     assert invoke("validate", str(package_copy)).exit_code == 0
+
+
+def test_fmt_and_build_never_print_a_control_character_from_the_package(package_copy: Path):
+    # A resource path is the package's text: an ESC in it must reach the terminal as a visible escape.
+    descriptor = package_copy / "datapackage.json"
+    raw = json.loads(descriptor.read_text(encoding="utf-8"))
+    raw["resources"][1]["path"] = "data/\x1b[31mred\u202e.csv"
+    descriptor.write_text(json.dumps(raw), encoding="utf-8")
+    runner = CliRunner()
+    for args in (["fmt", str(descriptor)], ["build", str(descriptor), "--out", str(package_copy / "out"), "-q"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code != 0
+        assert "\x1b" not in result.output and "\u202e" not in result.output, result.output
+        assert "\\x1b" in result.output

@@ -191,18 +191,19 @@ def fmt(descriptor: Path, check: bool) -> None:
     """
     from .contribute.fmt import format_package
     from .model.descriptor import DescriptorError
+    from .model.text import escape_text
 
     try:
         results = format_package(descriptor, check=check)
     except DescriptorError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {escape_text(str(exc))}", err=True)
         sys.exit(2)
     verb = "would reformat" if check else "reformatted"
     for result in results:
         if result.refused:
-            click.echo(f"refused {result.file}: {result.refused} (the file is left as it was)")
+            click.echo(escape_text(f"refused {result.file}: {result.refused} (the file is left as it was)"))
         elif result.changed:
-            click.echo(f"{verb} {result.file}")
+            click.echo(f"{verb} {escape_text(result.file)}")
     refused = sum(1 for r in results if r.refused)
     changed = sum(1 for r in results if r.changed)
     done = "to reformat" if check else "reformatted"
@@ -281,6 +282,7 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
     from .build.context import ExportCheckError
     from .model.descriptor import DescriptorError
     from .model.paths import UnsafePathError
+    from .model.text import escape_text
     from .render import render_text
     from .runtime import skip_pandas_probe
 
@@ -290,29 +292,29 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
     try:
         result = build_release(descriptor, out, progress=progress)
     except DescriptorError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {escape_text(str(exc))}", err=True)
         sys.exit(2)
     except BuildError as exc:
         click.echo(render_text(exc.report), nl=False)
         click.echo("error: the package is invalid, so nothing was built", err=True)
         sys.exit(1)
     except UnsafePathError as exc:
-        click.echo(f"error: the build was refused, and nothing was changed: {exc}", err=True)
+        click.echo(f"error: the build was refused, and nothing was changed: {escape_text(str(exc))}", err=True)
         sys.exit(1)
     except BuildInterrupted as exc:
-        click.echo(f"interrupted: {exc.state}", err=True)
+        click.echo(f"interrupted: {escape_text(str(exc.state))}", err=True)
         sys.exit(130)
     except KeyboardInterrupt:  # before the build began
         click.echo("interrupted: nothing was changed", err=True)
         sys.exit(130)
     except SwapError as exc:  # its message says where each release is
-        click.echo(f"error: the build failed: {exc}", err=True)
+        click.echo(f"error: the build failed: {escape_text(str(exc))}", err=True)
         sys.exit(1)
     except (OSError, sqlite3.Error) as exc:  # a full disk, an unwritable folder
-        click.echo(f"error: the build failed and nothing was changed: {exc}", err=True)
+        click.echo(f"error: the build failed and nothing was changed: {escape_text(str(exc))}", err=True)
         sys.exit(1)
     except ExportCheckError as exc:
-        click.echo(f"error: the build failed and nothing was changed: {exc}", err=True)
+        click.echo(f"error: the build failed and nothing was changed: {escape_text(str(exc))}", err=True)
         click.echo("This is a fault in eurasec, not in the data: please report it with this message.", err=True)
         sys.exit(1)
     rows = sum(result.rows.values())
