@@ -26,7 +26,7 @@ import time
 import urllib.parse
 import urllib.request
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -36,9 +36,8 @@ from ..model.descriptor import (  # a release's descriptor, and the source packa
     MAX_DESCRIPTOR_BYTES,
     DescriptorError,
     parse_json,
-    read_regular,
 )
-from ..model.paths import UnsafePathError, resolve_inside, unsafe_relative_reason
+from ..model.paths import UnsafePathError, read_regular, resolve_inside, unsafe_relative_reason
 
 try:  # POSIX: a download holds a lock on its temporary file, so only abandoned ones are removed
     import fcntl
@@ -516,30 +515,24 @@ class Release:
             if sha256_file(cached) == expected:
                 return cached
         limit, source = self._limit(max_bytes)
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            temporary, temporary_path = _new_temporary(cached)
-        except OSError as exc:
-            raise ReleaseError(f"cannot write to the cache {self.cache_folder}: {exc}") from None
-        try:
-            with temporary:
-                actual = self._download(name, temporary.write, limit, source)
-                if actual != expected:
-                    raise ChecksumError(
-                        f"{name} downloaded from {self.location} has sha256 {actual}, "
-                        f"but {CHECKSUMS} says {expected}; nothing was cached"
-                    )
-                _move_into_place(temporary, temporary_path, cached)
-        except OSError as exc:
-            temporary_path.unlink(missing_ok=True)
-            raise ReleaseError(f"cannot write {cached}: {exc}") from None
-        except BaseException:
-            temporary_path.unlink(missing_ok=True)
-            raise
+        with self._cache_entry(cached) as temporary:
+            actual = self._download(name, temporary.write, limit, source)
+            if actual != expected:
+                raise ChecksumError(
+                    f"{name} downloaded from {self.location} has sha256 {actual}, "
+                    f"but {CHECKSUMS} says {expected}; nothing was cached"
+                )
         return cached
 
     def _write_cache(self, path: Path, data: bytes) -> None:
         """Write beside the target, then rename: the cache holds a whole file or nothing."""
+        with self._cache_entry(path) as temporary:
+            temporary.write(data)
+
+    @contextlib.contextmanager
+    def _cache_entry(self, path: Path) -> Iterator[IO[bytes]]:
+        """A locked temporary beside `path`, moved into place when the block ends without an error and
+        deleted when it raises; an OSError becomes a ReleaseError that names the file."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary, temporary_path = _new_temporary(path)
@@ -547,12 +540,13 @@ class Release:
             raise ReleaseError(f"cannot write to the cache {self.cache_folder}: {exc}") from None
         try:
             with temporary:
-                temporary.write(data)
+                yield temporary
                 _move_into_place(temporary, temporary_path, path)
-        except BaseException as exc:
+        except OSError as exc:
             temporary_path.unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise ReleaseError(f"cannot write {path}: {exc}") from None
+            raise ReleaseError(f"cannot write {path}: {exc}") from None
+        except BaseException:
+            temporary_path.unlink(missing_ok=True)
             raise
 
 
