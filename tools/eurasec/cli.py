@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from .model.descriptor import DESCRIPTOR_NAME
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 descriptor_argument = click.argument(
     "descriptor",
@@ -16,6 +20,17 @@ descriptor_argument = click.argument(
     default=DESCRIPTOR_NAME,
     type=click.Path(dir_okay=True, path_type=Path),
 )
+
+
+def descriptor_option(help_text: str) -> Callable[[F], F]:
+    """`--descriptor`, for the commands whose arguments are something else: the package they work on."""
+    return click.option(
+        "--descriptor",
+        type=click.Path(dir_okay=True, path_type=Path),
+        default=DESCRIPTOR_NAME,
+        show_default=True,
+        help=help_text,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,13 +95,7 @@ def validate(descriptor: Path, fmt: str, engine: str) -> None:
 @cli.command()
 @click.argument("document_id")
 @click.argument("text")
-@click.option(
-    "--descriptor",
-    type=click.Path(dir_okay=True, path_type=Path),
-    default=DESCRIPTOR_NAME,
-    show_default=True,
-    help="The package whose documents to search.",
-)
+@descriptor_option("The package whose documents to search.")
 def quote(document_id: str, text: str, descriptor: Path) -> None:
     """Find TEXT in a seed document and print the exact quote with its character offsets.
 
@@ -130,13 +139,7 @@ def quote(document_id: str, text: str, descriptor: Path) -> None:
     default=None,
     help="Terms under which the text is held. Default: the standard note for third-party text.",
 )
-@click.option(
-    "--descriptor",
-    type=click.Path(dir_okay=True, path_type=Path),
-    default=DESCRIPTOR_NAME,
-    show_default=True,
-    help="The package to add the document to.",
-)
+@descriptor_option("The package to add the document to.")
 def add_document(file: Path, document_id: str, descriptor: Path, license_note: str | None, **fields: str) -> None:
     """Register FILE as a seed document: copy it byte-exact into seeds/ and add its documents row.
 
