@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
+import threading
+from collections.abc import Iterator
+from http.server import HTTPServer
 from pathlib import Path
 
 import pytest
@@ -112,3 +116,14 @@ def first_line_citing(table: str, document: str, root: Path = ROOT) -> int | Non
     """The line of the first row of a fact table that cites `document`, if any does."""
     lines = [line for line, row in located_rows(file_of(table, root), root) if row.get("document_id") == document]
     return lines[0] if lines else None
+
+
+@contextlib.contextmanager
+def running(server: HTTPServer, scheme: str = "http") -> Iterator[str]:
+    """Serve on a thread until the block ends, and yield the base URL; tests serve on 127.0.0.1 only."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

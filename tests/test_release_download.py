@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import shutil
-import threading
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -15,7 +14,7 @@ import eurasec
 from eurasec.build import build_release
 from eurasec.loaders.release import ChecksumError, ReleaseError
 
-from .conftest import DESCRIPTOR, row_count
+from .conftest import DESCRIPTOR, row_count, running
 
 # These servers speak plain http on 127.0.0.1; the warning that this draws is tested in test_security_release.py.
 pytestmark = pytest.mark.filterwarnings("ignore::eurasec.loaders.release.InsecureReleaseWarning")
@@ -35,14 +34,8 @@ def served(release: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     root = tmp_path / "www"
     shutil.copytree(release, root)
     handler = partial(QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", root
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+        yield url, root
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -112,11 +105,8 @@ def test_a_cached_release_loads_offline(release: Path, cache: Path, tmp_path: Pa
     root = tmp_path / "www"
     shutil.copytree(release, root)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    eurasec.load("actors", release=url)
-    server.shutdown()
-    server.server_close()
+    with running(server) as url:
+        eurasec.load("actors", release=url)
     # The server is gone: the cached SHA256SUMS still vouches for the cached files.
     assert len(eurasec.load("actors", release=url)) == ACTOR_ROWS
     with pytest.raises(ReleaseError, match="cannot download"):
@@ -145,15 +135,9 @@ def test_a_corrupt_cache_entry_is_replaced(served, cache: Path):
 
 def test_an_interrupted_download_leaves_nothing_that_looks_valid(release: Path, cache: Path):
     handler = partial(TruncatingHandler, directory=str(release))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with running(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
         with pytest.raises(ReleaseError, match="cannot download"):
             eurasec.load("actors", release=url)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert "actors.parquet" not in cached_files(cache)
     assert not [p for p in cache.rglob("*.part")]
 

@@ -17,7 +17,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -39,7 +38,7 @@ from eurasec.loaders.release import (
 )
 from eurasec.loaders.tables import data_version
 
-from .conftest import DESCRIPTOR, row_count
+from .conftest import DESCRIPTOR, row_count, running
 
 # The servers below speak plain http; the warning itself is tested in test_plain_http_warns.
 pytestmark = pytest.mark.filterwarnings("ignore::eurasec.loaders.release.InsecureReleaseWarning")
@@ -145,12 +144,8 @@ def serve(root: Path, routes: dict[str, Route] | None = None, tls: Path | None =
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(tls / "cert.pem", tls / "key.pem")
         server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(server, "https" if tls else "http") as url:
+        yield url
 
 
 def drip_body(seconds: float = 5.0) -> Route:
