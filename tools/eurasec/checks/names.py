@@ -69,11 +69,9 @@ def check_names(ctx: Context) -> Iterator[Finding]:
     if not (unsafe or clashes or outside):
         return
     lines = key_lines(package.path.read_text(encoding="utf-8"))
-    for path, reason in unsafe:
-        # A package may leave out its name or version (frictionless allows it): only a release needs them.
-        missing = len(path) == 1 and isinstance(path[0], str) and package.raw.get(path[0]) in (None, "")
+    for path, reason, missing in unsafe:
         yield finding(
-            "name-missing" if missing else "name-unsafe",
+            "name-missing" if missing else "name-unsafe",  # a package may leave them out; a release cannot
             DESCRIPTOR_NAME,
             reason,
             line=lines.get(path),

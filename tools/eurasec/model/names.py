@@ -5,33 +5,41 @@ validate reports an unsafe one at its line; the build checks again right before 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .descriptor import Package
 from .paths import UnsafePathError, unsafe_name_reason, unsafe_version_reason
 
 
-def unsafe_names(package: Package) -> list[tuple[tuple[str | int, ...], str]]:
-    """Every name that would become an unsafe path in a release, as (its key path in the descriptor, why).
+class NameProblem(NamedTuple):
+    path: tuple[str | int, ...]  # the name's key path in the descriptor
+    reason: str
+    missing: bool = False  # no name at all (frictionless allows that; only a release needs one)
+
+
+def unsafe_names(package: Package) -> list[NameProblem]:
+    """Every name that would become an unsafe path in a release, with its key path in the descriptor and why.
 
     The package's name and version make the release folder's name, each resource's name a file's.
     Read from the raw descriptor, so a number or a missing name is not mistaken for text.
     """
     raw = package.raw
-    problems: list[tuple[tuple[str | int, ...], str]] = []
+    problems: list[NameProblem] = []
     for key, what, check in (
         ("name", "the package name", unsafe_name_reason),
         ("version", "the version", unsafe_version_reason),
     ):
         value = raw.get(key)
         if value is None or value == "":
-            problems.append(((key,), f"{what} is missing, and the release folder is named <name>-<version>"))
+            message = f"{what} is missing, and the release folder is named <name>-<version>"
+            problems.append(NameProblem((key,), message, missing=True))
         elif reason := check(value):
-            problems.append(((key,), f"{what} {value!r} {reason}, so it cannot be part of a folder's name"))
+            problems.append(NameProblem((key,), f"{what} {value!r} {reason}, so it cannot be part of a folder's name"))
     for index, resource in enumerate(raw.get("resources") or []):
         value = resource.get("name") if isinstance(resource, dict) else None
         if reason := unsafe_name_reason(value):
-            problems.append(
-                (("resources", index, "name"), f"the resource name {value!r} {reason}, so it cannot be a file's name")
-            )
+            message = f"the resource name {value!r} {reason}, so it cannot be a file's name"
+            problems.append(NameProblem(("resources", index, "name"), message))
     return problems
 
 
@@ -43,5 +51,5 @@ def release_folder_name(package: Package) -> str:
     """
     problems = unsafe_names(package)
     if problems:
-        raise UnsafePathError("; ".join(reason for _, reason in problems))
+        raise UnsafePathError("; ".join(problem.reason for problem in problems))
     return f"{package.name}-{package.version}"
