@@ -101,7 +101,7 @@ def _physical_lines(path: Path, numbers: set[int]) -> dict[int, str]:
     others are left out. A large file is mapped, not read."""
     import mmap
 
-    from .read.strict import open_regular
+    from .model.paths import open_regular
 
     fd = open_regular(path)
     try:

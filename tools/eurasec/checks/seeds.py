@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from ..model.codes import finding
-from ..model.descriptor import BYTES, SEED_PATH, SEEDS_DIR, SHA256, TITLE, read_regular
+from ..model.descriptor import BYTES, SEED_PATH, SEEDS_DIR, SHA256, TITLE
 from ..model.findings import Finding
-from ..model.paths import UnsafePathError, resolve_inside, unsafe_relative_reason
+from ..model.paths import UnsafePathError, read_regular, resolve_inside, unsafe_relative_reason
 from .context import Context
 
 MAX_SEED_BYTES = 1 << 30  # far above any text; a larger "seed" is refused, not read into memory

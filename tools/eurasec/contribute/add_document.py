@@ -36,12 +36,11 @@ from ..model.descriptor import (
     TITLE,
     DescriptorError,
     Field,
-    FileTooLargeError,
     Package,
     Resource,
     load_package,
-    read_regular,
 )
+from ..model.paths import FileTooLargeError, read_regular
 from ..read.strict import BOM, canonical_row, parse
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # a text of a few hundred pages is a few MiB

@@ -17,17 +17,15 @@ from pathlib import Path
 
 from ..model.descriptor import DESCRIPTOR_NAME, Package, Resource, load_package
 from ..model.keys import row_key
-from ..model.paths import UnsafePathError, resolve_inside
+from ..model.paths import NotRegularFileError, UnsafePathError, read_regular, resolve_inside
 from ..read.strict import (
     BOM,
     MAX_COLUMNS,
-    NotRegularFileError,
     canonical_row,
     compressed_reason,
     declared_compression,
     parse,
 )
-from ..read.strict import read_regular as _read_regular
 
 # Findings of the reader after which fmt cannot know the cells without guessing.
 _UNPARSABLE = ("csv-malformed", "empty-file", "bare-carriage-return", "too-many-columns")
@@ -152,7 +150,7 @@ def _locate(package: Package, index: int, resource: Resource) -> Path:
 
 def _read(path: Path) -> bytes:
     try:
-        return _read_regular(path)  # never blocks, never follows a link swapped in
+        return read_regular(path, follow_symlinks=False)  # never blocks, never follows a link swapped in
     except NotRegularFileError as exc:
         raise FormatError(f"it is not a regular file ({exc})") from None
     except OSError as exc:

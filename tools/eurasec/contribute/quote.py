@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks.quotes import Difference, Match, _differences, closest, find_all, fold
-from ..model.descriptor import DOCUMENTS, ROLE_KEY, SEED_PATH, DescriptorError, Package, load_package, read_regular
+from ..model.descriptor import DOCUMENTS, ROLE_KEY, SEED_PATH, DescriptorError, Package, load_package
+from ..model.paths import read_regular
 from ..model.text import escape_text
 
 MAX_TABLE_BYTES = 1 << 30

@@ -20,14 +20,12 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .paths import UnsafePathError, resolve_inside
+from .paths import UnsafePathError, read_regular, resolve_inside
 
 DESCRIPTOR_NAME = "datapackage.json"
 SEEDS_DIR = "seeds"  # where a package keeps its source documents, byte-exact
@@ -38,37 +36,6 @@ MAX_NUMBER_CHARS = 100  # characters of one JSON number
 
 class DescriptorError(Exception):
     """The descriptor cannot be read or does not have the shape we rely on."""
-
-
-class FileTooLargeError(OSError):
-    """A file is larger than the bound its reader sets."""
-
-
-def read_regular(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a regular file, at most max_bytes of them (FileTooLargeError); OSError for anything else.
-
-    Opened without blocking, then checked: a FIFO, a socket or a device is refused before a
-    byte is read (reading a FIFO would wait for a writer forever, /dev/zero never ends).
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags)
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
-            raise OSError(f"{path} is {kind}")
-        chunks, size = [], 0
-        while size <= max_bytes:
-            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    finally:
-        os.close(fd)
-    if size > max_bytes:
-        raise FileTooLargeError(f"{path} is larger than {max_bytes:,} bytes")
-    return b"".join(chunks)
 
 
 class _NumberRefused(ValueError):

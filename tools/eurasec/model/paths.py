@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path, PurePosixPath
 
 # A name that becomes one path component: lowercase letters, digits, '.', '_' and '-', starting
@@ -99,3 +100,71 @@ def inside_reason(root: Path, relative: str, *, allow_symlinks: bool = True) -> 
     except UnsafePathError as exc:
         return str(exc)
     return None
+
+
+class NotRegularFileError(OSError):
+    """The path is a directory, a FIFO, a socket, a device or (when links are not followed) a symlink."""
+
+
+class FileTooLargeError(OSError):
+    """A file is larger than the bound its reader sets."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symlink"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def not_regular_reason(path: Path) -> str | None:
+    """What the path is when it is there but not a regular file (a symlink is not followed)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else _kind(mode)
+
+
+def open_regular(path: Path, *, follow_symlinks: bool = True) -> int:
+    """A read-only descriptor of a regular file; NotRegularFileError for anything else, OSError if unreadable.
+
+    Opened without blocking (opening a FIFO for reading waits for a writer; with O_NONBLOCK it returns
+    at once), then checked on the open descriptor, so a file swapped for a FIFO or a link between a
+    check and the open is still refused. Without follow_symlinks, a final symlink is refused too.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if not follow_symlinks and os.path.islink(path):
+            raise NotRegularFileError(f"{path} is a symlink") from exc
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(f"{path} is {_kind(mode)}")
+        if flags & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)  # a regular file never blocks; reads then behave as usual
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular(path: Path, max_bytes: int | None = None, *, follow_symlinks: bool = True) -> bytes:
+    """The bytes of a regular file (see open_regular), at most max_bytes of them (else FileTooLargeError)."""
+    with os.fdopen(open_regular(path, follow_symlinks=follow_symlinks), "rb") as handle:
+        data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise FileTooLargeError(f"{path} is larger than {max_bytes:,} bytes")
+    return data

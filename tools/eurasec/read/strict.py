@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..model.codes import finding
 from ..model.findings import Finding
+from ..model.paths import NotRegularFileError, not_regular_reason, open_regular, read_regular
 
 MAX_CELL_CHARS = 100_000
 # Cells in one row (the header or a record) past which a file is not read at all: frictionless' header
@@ -73,76 +74,19 @@ def decode(raw: bytes, file: str, findings: list[Finding]) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-class NotRegularFileError(OSError):
-    """The path is a directory, a FIFO, a socket, a device or a symlink: it is never read."""
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "a symlink"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
-def open_regular(path: Path) -> int:
-    """A read-only descriptor of a regular file; raises NotRegularFileError for anything else, OSError if unreadable.
-
-    Opened without following a final symlink and without blocking (opening a FIFO for reading
-    waits for a writer; with O_NONBLOCK it returns at once), then checked on the open descriptor,
-    so a file swapped for a FIFO or a link between a check and the open is still refused.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if os.path.islink(path):
-            raise NotRegularFileError(f"{path} is a symlink") from exc
-        raise
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotRegularFileError(f"{path} is {_kind(mode)}")
-        if flags & getattr(os, "O_NONBLOCK", 0):
-            os.set_blocking(fd, True)  # a regular file never blocks; reads then behave as usual
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def read_regular(path: Path) -> bytes:
-    """The bytes of a regular file (see open_regular for what is refused)."""
-    with os.fdopen(open_regular(path), "rb") as handle:
-        return handle.read()
-
-
-def _not_regular(path: Path) -> str | None:
-    """What the path is when it is there but not a regular file (a symlink is not followed)."""
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        return None
-    return None if stat.S_ISREG(mode) else _kind(mode)
-
-
 def read_bytes(path: Path, file: str, findings: list[Finding]) -> bytes | None:
-    what = _not_regular(path)
+    what = not_regular_reason(path)
     if what:
         findings.append(finding("file-not-regular", file, f"{file} is {what}"))
         return None
     try:
-        return read_regular(path)
+        return read_regular(path, follow_symlinks=False)
     except FileNotFoundError:
         findings.append(finding("file-missing", file, f"{file} does not exist"))
     except NotRegularFileError:
-        findings.append(finding("file-not-regular", file, f"{file} is {_not_regular(path) or 'not a regular file'}"))
+        findings.append(
+            finding("file-not-regular", file, f"{file} is {not_regular_reason(path) or 'not a regular file'}")
+        )
     except OSError as exc:
         findings.append(finding("file-unreadable", file, f"{file} cannot be read: {exc.strerror or exc}"))
     return None
@@ -160,7 +104,7 @@ def map_bytes(path: Path, file: str, findings: list[Finding]) -> bytes | mmap.mm
     if not _large(path):
         return read_bytes(path, file, findings)
     try:
-        fd = open_regular(path)
+        fd = open_regular(path, follow_symlinks=False)
     except OSError:
         return read_bytes(path, file, findings)  # which says what is wrong, if anything is
     try:

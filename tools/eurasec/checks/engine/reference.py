@@ -21,11 +21,10 @@ from ...model.descriptor import (
     Resource,
     load_package,
     parse_json,
-    read_regular,
     references,
 )
 from ...model.findings import Finding
-from ...model.paths import inside_reason
+from ...model.paths import inside_reason, read_regular
 from ...read.dataset import Dataset, locate
 
 _CONSTRAINT = re.compile(r'constraint "(\w+)" is "(.*)"$', re.S)

@@ -42,9 +42,8 @@ from ...model.descriptor import (
     DescriptorError,
     parse_json,
     parse_resource,
-    read_regular,
 )
-from ...model.paths import UnsafePathError, resolve_inside, unsafe_relative_reason
+from ...model.paths import UnsafePathError, read_regular, resolve_inside, unsafe_relative_reason
 from ...read.strict import parse
 
 if TYPE_CHECKING:
