@@ -9,16 +9,18 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..model.codes import finding
-from ..model.descriptor import DOCUMENT, QUOTE
+from ..model.descriptor import DOCUMENT, END, QUOTE, START, Resource
 from ..model.findings import Finding
 from ..read.kernels import byte_lengths, dictionary_codes
 from ..read.strict import MAX_CELL_CHARS
 from .context import Context, texts
-from .quotes import Match, closest, fold
+from .quotes import Match, closest, find_all, fold
 
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
+
+    from ..read.table import Table
 
 _EXCERPT = 160
 MAX_SUGGESTIONS = 200  # closest-passage searches per run: beyond this, a broken quote is reported without one
@@ -104,6 +106,95 @@ def _broken_pairs(ctx: Context, cited: list[tuple[pa.Array, pa.Array]]) -> set[t
     return broken
 
 
+def _offsets(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A column of offsets as integers, and which cells are one (written in the digits 0-9, at most 18 of
+    them): any other cell has its type or required error from frictionless, and no offset check."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    typed = pc.match_substring_regex(column, r"^[0-9]{1,18}$").to_numpy(zero_copy_only=False)
+    typed &= ~column.is_null().to_numpy(zero_copy_only=False)
+    values = np.zeros(len(column), dtype=np.int64)
+    if typed.any():
+        values[typed] = pc.cast(column.filter(pa.array(typed)), pa.int64()).to_numpy(zero_copy_only=False)
+    return values, typed
+
+
+def _misplaced(text: str, rows: list[int], starts: list[int], ends: list[int], quotes: list[str]) -> Iterator[int]:
+    """The rows whose seed characters [start, end) are not their quote, compared in C in slices."""
+    import operator
+
+    step = 1 << 16
+    for at in range(0, len(rows), step):
+        cut = slice(at, at + step)
+        got = map(text.__getitem__, map(slice, starts[cut], ends[cut]))
+        for position, ok in enumerate(map(operator.eq, got, quotes[cut])):
+            if not ok:
+                yield at + position
+
+
+def _offset_findings(
+    ctx: Context,
+    resource: Resource,
+    table: Table,
+    usable: np.ndarray,
+    document_field: str,
+    quote_field: str,
+    broken: set[tuple[str, str]],
+) -> Iterator[Finding]:
+    """Every citation's offsets, where the table has fields of roles `start` and `end`: the seed's
+    characters from start to end (code points, end exclusive) are the quote. A quote that is nowhere in
+    its seed is quote-not-found instead; one that is elsewhere is told where, nearest first."""
+    import numpy as np
+
+    start_field, end_field = resource.role_field(START), resource.role_field(END)
+    if start_field is None or end_field is None:
+        return
+    if start_field.name not in table.columns or end_field.name not in table.columns:
+        return
+    starts, start_ok = _offsets(table.columns[start_field.name])
+    ends, end_ok = _offsets(table.columns[end_field.name])
+    docs, quotes = table.columns[document_field], table.columns[quote_field]
+    doc_codes, doc_values = dictionary_codes(docs)
+    eligible = usable & start_ok & end_ok
+    for doc_code, doc in enumerate(doc_values.to_pylist()):
+        text = ctx.seeds.get(doc)
+        if text is None:
+            continue
+        rows = np.flatnonzero(eligible & (doc_codes == doc_code)).tolist()
+        row_quotes = texts(quotes, rows)
+        row_starts, row_ends = starts[rows].tolist(), ends[rows].tolist()
+        for position in _misplaced(text, rows, row_starts, row_ends, row_quotes):
+            quote = row_quotes[position]
+            if (doc, quote) in broken:
+                continue  # quote-not-found says it
+            start, end = row_starts[position], row_ends[position]
+            found = find_all(text, quote)
+            nearest = min(found, key=lambda at: (abs(at - start), at))
+            where = (
+                "its only occurrence"
+                if len(found) == 1
+                else f"the nearest of its {len(found)} occurrences (at {', '.join(map(str, found[:10]))}"
+                + (", …" if len(found) > 10 else "")
+                + ")"
+            )
+            there = text[start:end] if 0 <= start < end else ""
+            shows = f'they are "{_excerpt(there)}"' if there else "they are no characters of the seed"
+            index = rows[position]
+            yield finding(
+                "quote-offset-mismatch",
+                resource.path,
+                f"start {start} and end {end} do not point at the quote in {doc!r}: {shows}; the quote is at"
+                f" {nearest}–{nearest + len(quote)}, {where}",
+                line=table.line(index),
+                field=start_field.name,
+                column=ctx.column_number(resource, start_field.name),
+                hint=f"Set {start_field.name} to {nearest} and {end_field.name} to {nearest + len(quote)}, if that"
+                f" is the occurrence meant (`eurasec quote {doc} \"…\"` lists them all).",
+            )
+
+
 def check_quotes(ctx: Context) -> Iterator[Finding]:
     import numpy as np
     import pyarrow as pa
@@ -146,6 +237,18 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     field=f.name,
                     column=ctx.column_number(resource, f.name),
                 )
+        for doc in sorted(set(doc_names) & ctx.textless_documents):
+            for index in np.flatnonzero(pc.equal(docs, doc).to_numpy(zero_copy_only=False)).tolist():
+                yield finding(
+                    "document-without-text",
+                    file,
+                    f"{doc!r} is registered without stored text, so no row can cite it: its quote cannot be"
+                    " checked",
+                    line=table.line(index),
+                    field=document_field,
+                    column=ctx.column_number(resource, document_field),
+                )
+        yield from _offset_findings(ctx, resource, table, usable_np, document_field, quote_field, broken)
         for doc in sorted(set(doc_names) & ctx.unreadable_documents):
             first = np.flatnonzero(pc.equal(docs, doc).to_numpy(zero_copy_only=False))
             if len(first):
