@@ -191,7 +191,7 @@ def _offset_findings(
                 field=start_field.name,
                 column=ctx.column_number(resource, start_field.name),
                 hint=f"Set {start_field.name} to {nearest} and {end_field.name} to {nearest + len(quote)}, if that"
-                f" is the occurrence meant (`eurasec quote {doc} \"…\"` lists them all).",
+                f' is the occurrence meant (`eurasec quote {doc} "…"` lists them all).',
             )
 
 
@@ -242,8 +242,7 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                 yield finding(
                     "document-without-text",
                     file,
-                    f"{doc!r} is registered without stored text, so no row can cite it: its quote cannot be"
-                    " checked",
+                    f"{doc!r} is registered without stored text, so no row can cite it: its quote cannot be checked",
                     line=table.line(index),
                     field=document_field,
                     column=ctx.column_number(resource, document_field),

@@ -174,8 +174,7 @@ _CODES = [
         "document-without-text",
         E,
         "provenance",
-        "A row cites a document that is registered without stored text (no seed path), so its quote cannot be"
-        " checked.",
+        "A row cites a document that is registered without stored text (no seed path), so its quote cannot be checked.",
         "Cite the document whose text is stored (the copy or translation you read), or store this one's text"
         " with `eurasec add-document`.",
     ),
@@ -331,6 +330,14 @@ _CODES = [
         "entities",
         "An alias row does not name exactly one entity.",
         "Fill exactly one of actor_id, organization_id and initiative_id.",
+    ),
+    Code(
+        "entity-uncited",
+        E,
+        "entities",
+        "An entity that no row citing a document refers to, so no passage shows that a document names it.",
+        "Add a citation (for an actor, a row of actor_citations with the passage that names it and its offsets),"
+        " or remove the entity if no document names it.",
     ),
     Code(
         "unused-entity",
