@@ -75,3 +75,22 @@ def test_migrating_into_a_folder_that_has_files_is_refused(tmp_path: Path):
     with pytest.raises(MigrationError, match="not an empty folder"):
         migrate(OLD / "datapackage.json", tmp_path, DESCRIPTOR)
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_the_command_lists_each_quote_to_confirm_at_its_line_and_writes_a_valid_package(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from eurasec.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["migrate", str(OLD), "--out", str(tmp_path / "new"), "--descriptor", str(DESCRIPTOR)]
+    )
+    assert result.exit_code == 0, result.output
+    old_actors = _rows(OLD, "data/actors.csv")
+    line = next(n for n, row in enumerate(old_actors, 2) if row["quote"] == "the Republic of Belarus")
+    assert f"data/actors.csv:{line}: the quote occurs 4 times" in result.output
+    assert validate(tmp_path / "new" / "datapackage.json").valid
+    again = CliRunner().invoke(
+        cli, ["migrate", str(OLD), "--out", str(tmp_path / "new"), "--descriptor", str(DESCRIPTOR)]
+    )
+    assert again.exit_code == 1 and "nothing was written" in again.output

@@ -261,6 +261,48 @@ def fmt(descriptor: Path, check: bool) -> None:
 
 
 @cli.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="New folder for the migrated package (must not exist, or be empty).",
+)
+@descriptor_option("The package whose layout to migrate into (its descriptor is copied).")
+def migrate(old: Path, out: Path, descriptor: Path) -> None:
+    """Write the rows of OLD, a 1.x package (its datapackage.json), in the current layout into --out.
+
+    Each entity's citation moves into its citations table, and every quote gains the offsets of its
+    occurrence in the seed: the first, where it occurs more than once, and each such row is listed to
+    be read and confirmed. No citation is lost. Then `eurasec diff OUT .` shows exactly what the
+    curation changed since. Nothing is written unless the whole migration succeeds. Exit status: 0
+    migrated, 1 refused (a quote not in its seed, --out not empty), 2 usage error.
+    """
+    from .contribute.migrate import MigrationError, migrate as run_migration
+    from .model.descriptor import DescriptorError
+    from .model.text import escape_text
+
+    try:
+        result = run_migration(old, out, descriptor)
+    except DescriptorError as exc:
+        click.echo(f"error: {escape_text(str(exc))}", err=True)
+        sys.exit(2)
+    except MigrationError as exc:
+        click.echo(f"refused: {escape_text(str(exc))} (nothing was written)", err=True)
+        sys.exit(1)
+    for ambiguous in result.ambiguous:
+        starts = ", ".join(map(str, ambiguous.starts))
+        click.echo(
+            escape_text(
+                f"{ambiguous.file}:{ambiguous.line}: the quote occurs {len(ambiguous.starts)} times"
+                f" (at {starts}); the first was taken: confirm it"
+            )
+        )
+    rows = sum(result.rows.values())
+    click.echo(f"migrated {rows} rows in {len(result.rows)} tables into {escape_text(str(out))}")
+
+
+@cli.command()
 @click.argument("old")
 @click.argument("new")
 @click.option(

@@ -40,7 +40,8 @@ class Ambiguous:
     """A quote that occurs more than once in its seed: the first occurrence was taken."""
 
     table: str
-    line: int  # the old file's line
+    file: str  # the old package's file of the table
+    line: int  # the line in that file
     document: str
     quote: str
     starts: tuple[int, ...]
@@ -136,7 +137,7 @@ def _carried(
                 document, quote = row.get(old_doc.name) or "", row.get(old_quote.name) or ""
                 first, last, starts = _offsets(texts, document, quote)
                 if len(starts) > 1:
-                    result.ambiguous.append(Ambiguous(resource.name, line, document, quote, starts))
+                    result.ambiguous.append(Ambiguous(resource.name, before.path, line, document, quote, starts))
                 if start is not None and end is not None:
                     values[start.name], values[end.name] = str(first), str(last)
                 if holder is not None:
