@@ -243,6 +243,11 @@ def _documents(package: Package) -> Iterator[Problem]:
         )
 
 
+def _item(index: int | None) -> tuple[int, ...]:
+    """The key path's step to one of a list of views (none for a resource's one view)."""
+    return () if index is None else (index,)
+
+
 def _views(package: Package) -> Iterator[Problem]:
     from ..model.views import declared_views, view_name_clash
 
@@ -250,6 +255,8 @@ def _views(package: Package) -> Iterator[Problem]:
     views, problems = declared_views(package.resources)
     for resource, why in problems:
         path: KeyPath = ("resources", index_of[resource.name], VIEW_KEY)
+        if why.index is not None:  # one of a list of views: at its name
+            path = (*path, *_item(why.index), "name")
         if why.role_missing:  # told, not refused: the release is made without it
             yield "role-missing", f"{why}: the view is not made", path, f"{_NAME_HINT} {_SEE} shows how."
         else:
@@ -272,7 +279,7 @@ def _views(package: Package) -> Iterator[Problem]:
             yield (
                 "view-invalid",
                 f"the view {view.name!r} cannot be made: {clash}",
-                ("resources", index_of[view.resource.name], VIEW_KEY, "name"),
+                ("resources", index_of[view.resource.name], VIEW_KEY, *_item(view.index), "name"),
                 None,
             )
 
