@@ -278,7 +278,8 @@ def migrate(old: Path, out: Path, descriptor: Path) -> None:
     curation changed since. Nothing is written unless the whole migration succeeds. Exit status: 0
     migrated, 1 refused (a quote not in its seed, --out not empty), 2 usage error.
     """
-    from .contribute.migrate import MigrationError, migrate as run_migration
+    from .contribute.migrate import MigrationError
+    from .contribute.migrate import migrate as run_migration
     from .model.descriptor import DescriptorError
     from .model.text import escape_text
 
