@@ -121,17 +121,55 @@ def _offsets(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return values, typed
 
 
-def _misplaced(text: str, rows: list[int], starts: list[int], ends: list[int], quotes: list[str]) -> Iterator[int]:
-    """The rows whose seed characters [start, end) are not their quote, compared in C in slices."""
-    import operator
+def _misplaced(
+    ctx: Context, docs: pa.Array, quotes: pa.Array, starts: np.ndarray, ends: np.ndarray, eligible: np.ndarray
+) -> np.ndarray:
+    """The eligible rows whose seed characters [start, end) are not their quote.
 
-    step = 1 << 16
-    for at in range(0, len(rows), step):
-        cut = slice(at, at + step)
-        got = map(text.__getitem__, map(slice, starts[cut], ends[cut]))
-        for position, ok in enumerate(map(operator.eq, got, quotes[cut])):
-            if not ok:
-                yield at + position
+    Vectorized: a row's length (end - start against the quote's code points) is compared in numpy, and
+    each distinct (document, quote, start) is sliced from its seed once: many rows share a citation.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    quote_codes, quote_values = dictionary_codes(quotes)
+    doc_codes, doc_values = dictionary_codes(docs)
+    seeded = np.array([doc in ctx.seeds for doc in doc_values.to_pylist()], dtype=bool)
+    eligible = eligible & (seeded[doc_codes] if len(seeded) else np.zeros(len(doc_codes), dtype=bool))
+    lengths = pc.fill_null(pc.utf8_length(quotes), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    wrong = eligible & (ends - starts != lengths)
+    sliced = eligible & ~wrong
+    if not sliced.any():
+        return wrong
+    pair = quote_codes * len(doc_values) + doc_codes
+    width = int(starts[sliced].max()) + 1
+    if (len(quote_values) * len(doc_values) + 1) * width < 2**62:
+        keys = pair * width + starts
+        distinct, first = np.unique(keys[sliced], return_index=True)
+    else:  # too many to pack in one integer: distinct pairs of (pair, start)
+        both = np.stack([pair[sliced], starts[sliced]], axis=1)
+        distinct, first = np.unique(both, axis=0, return_index=True)
+        keys = None
+    rows = np.flatnonzero(sliced)[first]
+    quote_list = texts(quote_values, quote_codes[rows].tolist())
+    doc_list = texts(doc_values, doc_codes[rows].tolist())
+    bad = np.array(
+        [
+            ctx.seeds[doc][start : start + len(quote)] != quote
+            for doc, quote, start in zip(doc_list, quote_list, starts[rows].tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
+    if not bad.any():
+        return wrong
+    if keys is not None:
+        wrong |= sliced & np.isin(keys, distinct[bad])
+    else:
+        bad_pairs = {tuple(pair_start) for pair_start in distinct[bad].tolist()}
+        for index in np.flatnonzero(sliced).tolist():
+            if (int(pair[index]), int(starts[index])) in bad_pairs:
+                wrong[index] = True
+    return wrong
 
 
 def _offset_findings(
@@ -156,43 +194,34 @@ def _offset_findings(
     starts, start_ok = _offsets(table.columns[start_field.name])
     ends, end_ok = _offsets(table.columns[end_field.name])
     docs, quotes = table.columns[document_field], table.columns[quote_field]
-    doc_codes, doc_values = dictionary_codes(docs)
-    eligible = usable & start_ok & end_ok
-    for doc_code, doc in enumerate(doc_values.to_pylist()):
-        text = ctx.seeds.get(doc)
-        if text is None:
-            continue
-        rows = np.flatnonzero(eligible & (doc_codes == doc_code)).tolist()
-        row_quotes = texts(quotes, rows)
-        row_starts, row_ends = starts[rows].tolist(), ends[rows].tolist()
-        for position in _misplaced(text, rows, row_starts, row_ends, row_quotes):
-            quote = row_quotes[position]
-            if (doc, quote) in broken:
-                continue  # quote-not-found says it
-            start, end = row_starts[position], row_ends[position]
-            found = find_all(text, quote)
-            nearest = min(found, key=lambda at: (abs(at - start), at))
-            where = (
-                "its only occurrence"
-                if len(found) == 1
-                else f"the nearest of its {len(found)} occurrences (at {', '.join(map(str, found[:10]))}"
-                + (", …" if len(found) > 10 else "")
-                + ")"
-            )
-            there = text[start:end] if 0 <= start < end else ""
-            shows = f'they are "{_excerpt(there)}"' if there else "they are no characters of the seed"
-            index = rows[position]
-            yield finding(
-                "quote-offset-mismatch",
-                resource.path,
-                f"start {start} and end {end} do not point at the quote in {doc!r}: {shows}; the quote is at"
-                f" {nearest}–{nearest + len(quote)}, {where}",
-                line=table.line(index),
-                field=start_field.name,
-                column=ctx.column_number(resource, start_field.name),
-                hint=f"Set {start_field.name} to {nearest} and {end_field.name} to {nearest + len(quote)}, if that"
-                f' is the occurrence meant (`eurasec quote {doc} "…"` lists them all).',
-            )
+    wrong = np.flatnonzero(_misplaced(ctx, docs, quotes, starts, ends, usable & start_ok & end_ok)).tolist()
+    for index, doc, quote in zip(wrong, texts(docs, wrong), texts(quotes, wrong), strict=True):
+        if (doc, quote) in broken:
+            continue  # quote-not-found says it
+        text = ctx.seeds[doc]
+        start, end = int(starts[index]), int(ends[index])
+        found = find_all(text, quote)
+        nearest = min(found, key=lambda at: (abs(at - start), at))
+        where = (
+            "its only occurrence"
+            if len(found) == 1
+            else f"the nearest of its {len(found)} occurrences (at {', '.join(map(str, found[:10]))}"
+            + (", …" if len(found) > 10 else "")
+            + ")"
+        )
+        there = text[start:end] if 0 <= start < end else ""
+        shows = f'they are "{_excerpt(there)}"' if there else "they are no characters of the seed"
+        yield finding(
+            "quote-offset-mismatch",
+            resource.path,
+            f"start {start} and end {end} do not point at the quote in {doc!r}: {shows}; the quote is at"
+            f" {nearest}–{nearest + len(quote)}, {where}",
+            line=table.line(index),
+            field=start_field.name,
+            column=ctx.column_number(resource, start_field.name),
+            hint=f"Set {start_field.name} to {nearest} and {end_field.name} to {nearest + len(quote)}, if that"
+            f' is the occurrence meant (`eurasec quote {doc} "…"` lists them all).',
+        )
 
 
 def check_quotes(ctx: Context) -> Iterator[Finding]:
