@@ -478,9 +478,11 @@ def main(argv: list[str] | None = None) -> int:
             *([""] if notes else []),
             "## How",
             "",
-            "- **Packages**: `tests.synth.generate(folder, rows, seed)` writes the repository's descriptor, 11",
+            "- **Packages**: `tests.synth.generate(folder, rows, seed)` writes the repository's descriptor, its"
+            f" {len(json.loads(REAL_DESCRIPTOR.read_text(encoding='utf-8'))['resources'])}",
             "  tables and one seed per 10,000 rows (at most 100): the real seed followed by an appendix of unique",
-            "  tokens. The package is valid with no finding at all, canonical and deterministic.",
+            "  tokens, with every citation's offsets pointing at its quote, and one document in ten registered",
+            "  without text. The package is valid with no finding at all, canonical and deterministic.",
             "- **our validate**: `eurasec validate <pkg>/datapackage.json --format json` (every check, frictionless's",
             "  included); **our build**: `eurasec build <pkg>/datapackage.json --out <tmp> --quiet`.",
             f"- **our diff**: `eurasec diff <pkg> <copy> --format json`, the copy with {CHANGED_CELLS} cells changed",

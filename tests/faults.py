@@ -12,6 +12,8 @@ the rows it edits (the Stakhovsky document's) are there.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from collections.abc import Callable
@@ -19,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .conftest import (
+    ROOT,
     STAKHOVSKY,
     csv_rows,
     file_of,
     find_row,
-    first_line_citing,
     last_line,
     line_of,
+    located_rows,
     resources,
     sorted_line,
 )
@@ -147,9 +150,6 @@ def remove(file: str) -> Callable[[Path], None]:
 
 def drop_last_cell(file: str, line: int) -> Callable[[Path], None]:
     def apply(pkg: Path) -> None:
-        import csv
-        import io
-
         lines = lines_of(pkg, file)
         (cells,) = list(csv.reader([lines[line - 1]]))
         out = io.StringIO()
@@ -192,9 +192,6 @@ def drop_column(file: str, index: int) -> Callable[[Path], None]:
     """Remove one column from every line of a file whose cells hold no commas in that column's range."""
 
     def apply(pkg: Path) -> None:
-        import csv
-        import io
-
         rows = list(csv.reader(io.StringIO((pkg / file).read_text(encoding="utf-8"), newline="")))
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows([r[:index] + r[index + 1 :] for r in rows])
@@ -207,8 +204,9 @@ def drop_column(file: str, index: int) -> Callable[[Path], None]:
 # Every line below is looked up by key in the real files (sorted by primary key): the rows edited
 # are the Stakhovsky document's own, and nothing assumes it is the only document.
 
-A, S, T, D, AL, INI = (
+A, AC, S, T, D, AL, INI = (
     "data/actors.csv",
+    "data/actor_citations.csv",
     "data/steps.csv",
     "data/trends.csv",
     "data/documents.csv",
@@ -225,6 +223,11 @@ SIZE = int(DOCUMENT["bytes"])
 
 def actor(id: str) -> int:
     return line_of(A, id=id)
+
+
+def citation(actor_id: str) -> int:
+    """The line of the actor's one citation from the document (the corpus edits actors cited once)."""
+    return line_of(AC, actor_id=actor_id, document_id=DOC)
 
 
 def alias(name: str) -> int:
@@ -250,14 +253,47 @@ COPY_ID, UNKNOWN_ID, UNUSED_ACTOR = f"{DOC}-0", f"{DOC}-2", "zimbabwe"
 assert not {COPY_ID, UNKNOWN_ID} & {row["id"] for row in csv_rows("documents")}
 assert UNUSED_ACTOR not in {row["id"] for row in csv_rows("actors")}
 
+
+def role_field(table: str, role: str) -> str | None:
+    """The name of the table's field of this `eurasec:role` (never assumed from a name)."""
+    return next((f["name"] for f in resources()[table]["schema"]["fields"] if f.get("eurasec:role") == role), None)
+
+
+def first_line_quoting(table: str, document: str) -> int | None:
+    """The line of the first row of a fact table (fields of roles `document` and `quote`) citing `document`."""
+    document_field = role_field(table, "document")
+    if document_field is None or role_field(table, "quote") is None:
+        return None
+    lines = [line for line, row in located_rows(file_of(table)) if row[document_field] == document]
+    return lines[0] if lines else None
+
+
 # When the seed fails its checks, every fact table says once (at its first row citing the
 # document) that those quotes went unchecked.
 QUOTES_UNCHECKED = [
     ("quote-document-unknown", file_of(name), line)
-    for name, resource in resources().items()
-    if any(f["name"] == "quote" for f in resource["schema"]["fields"])
-    and (line := first_line_citing(name, DOC)) is not None
+    for name in resources()
+    if (line := first_line_quoting(name, DOC)) is not None
 ]
+
+# A citation's offsets: China's from the document, and a step's as a count of UTF-8 bytes (what a
+# contributor gets from a byte-oriented tool), which differs from the count of code points once the
+# text before the quote has a character outside ASCII.
+CHINA = find_row("actor_citations", actor_id="china", document_id=DOC)
+STEP_ONE = find_row("steps", document_id=DOC, number="1")
+SEED_TEXT = (ROOT / SEED).read_bytes().decode("utf-8")
+STEP_ONE_BYTES = [len(SEED_TEXT[: int(STEP_ONE[at])].encode("utf-8")) for at in ("start", "end")]
+assert STEP_ONE_BYTES != [int(STEP_ONE["start"]), int(STEP_ONE["end"])], "no character outside ASCII before step 1"
+
+
+def textless_copy(pkg: Path) -> None:
+    """Register a copy of the document without its text (path, sha256 and bytes empty), right below it."""
+    row = dict(DOCUMENT, id=COPY_ID)
+    for role in ("seed-path", "sha256", "bytes"):
+        row[role_field("documents", role) or role] = ""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(list(row.values()))
+    insert_line(D, DOC_LINE + 1, out.getvalue())(pkg)
 
 
 def fault(name: str, story: str, apply: Callable[[Path], None], *expect: Expected) -> Fault:
@@ -331,9 +367,9 @@ FAULTS: list[Fault] = [
     ),
     fault(
         "foreign-key-document",
-        "an actor citing an unknown document",
-        edit_line(A, actor("eurasia"), f",{DOC},", f",{UNKNOWN_ID},"),
-        ("foreign-key", A, actor("eurasia")),
+        "a citation of an unknown document",
+        edit_line(AC, citation("eurasia"), f",{DOC},", f",{UNKNOWN_ID},"),
+        ("foreign-key", AC, citation("eurasia")),
     ),
     fault("missing-cell", "a row that lost its last cell", drop_last_cell(S, step(3)), ("missing-cell", S, step(3))),
     fault(
@@ -353,7 +389,12 @@ FAULTS: list[Fault] = [
         "duplicate-label", "a header name typed twice", edit_line(S, 1, ",text,", ",number,"), ("duplicate-label", S, 1)
     ),
     fault("incorrect-label", "a header name misspelt", edit_line(S, 1, ",text,", ",txt,"), ("incorrect-label", S, 1)),
-    fault("missing-label", "a column deleted from the whole file", drop_column(T, 4), ("missing-label", T, 1)),
+    fault(
+        "missing-label",
+        "the last column deleted from the whole file",
+        drop_column(T, len(resources()["trends"]["schema"]["fields"]) - 1),
+        ("missing-label", T, 1),
+    ),
     fault(
         "extra-label",
         "a column the schema lacks, filled in every row",
@@ -396,9 +437,9 @@ FAULTS: list[Fault] = [
         "resource-error",
         "a foreign key to a table that does not exist",
         descriptor_edit(
-            lambda d: resource(d, "actors")["schema"]["foreignKeys"][0]["reference"].update(resource="docs")
+            lambda d: resource(d, "actor_citations")["schema"]["foreignKeys"][-1]["reference"].update(resource="docs")
         ),
-        ("resource-error", A, None),
+        ("resource-error", AC, None),
     ),
     fault(
         "package-error",
@@ -417,15 +458,18 @@ FAULTS: list[Fault] = [
         "quote-word",
         "a quote with one word changed",
         edit_line(
-            A, actor("china"), "such centers of power as Russia and China", "such centres of power as Russia and China"
+            AC,
+            citation("china"),
+            "such centers of power as Russia and China",
+            "such centres of power as Russia and China",
         ),
-        ("quote-not-found", A, actor("china")),
+        ("quote-not-found", AC, citation("china")),
     ),
     fault(
         "quote-invented",
         "a quote that is not in the text at all",
-        edit_line(A, actor("china"), "such centers of power as Russia and China", "a rising power in Asia"),
-        ("quote-not-found", A, actor("china")),
+        edit_line(AC, citation("china"), "such centers of power as Russia and China", "a rising power in Asia"),
+        ("quote-not-found", AC, citation("china")),
     ),
     fault(
         "value-not-in-quote",
@@ -557,10 +601,10 @@ FAULTS: list[Fault] = [
         ("alias-target", AL, alias("Alexander Lukashenko")),
     ),
     fault(
-        "unused-entity",
-        "an actor that nothing references",
-        insert_line(A, sorted_line("actors", id=UNUSED_ACTOR), f"{UNUSED_ACTOR},Zimbabwe,state,,,,{DOC},Belarus"),
-        ("unused-entity", A, sorted_line("actors", id=UNUSED_ACTOR)),
+        "entity-uncited",
+        "an actor that no passage cites",
+        insert_line(A, sorted_line("actors", id=UNUSED_ACTOR), f"{UNUSED_ACTOR},Zimbabwe,state,,,"),
+        ("entity-uncited", A, sorted_line("actors", id=UNUSED_ACTOR)),
     ),
     fault(
         "csv-malformed",
@@ -589,5 +633,40 @@ FAULTS: list[Fault] = [
         "a document title retyped",
         edit_line(D, DOC_LINE, "A View from Belarus", "A View From Belarus"),
         ("seed-title-not-found", D, DOC_LINE),
+    ),
+    fault(
+        "quote-offset",
+        "a citation's offsets one character off",
+        edit_line(
+            AC,
+            citation("china"),
+            f",{DOC},{CHINA['start']},{CHINA['end']},",
+            f",{DOC},{int(CHINA['start']) + 1},{int(CHINA['end']) + 1},",
+        ),
+        ("quote-offset-mismatch", AC, citation("china")),
+    ),
+    fault(
+        "quote-offset-bytes",
+        "a step's offsets counted in UTF-8 bytes instead of characters",
+        edit_line(
+            S,
+            step(1),
+            f",{STEP_ONE['start']},{STEP_ONE['end']},",
+            f",{STEP_ONE_BYTES[0]},{STEP_ONE_BYTES[1]},",
+        ),
+        ("quote-offset-mismatch", S, step(1)),
+    ),
+    fault(
+        "document-without-text",
+        "a citation of a document registered without its text",
+        both(textless_copy, edit_line(AC, citation("eurasia"), f"eurasia,{DOC},", f"eurasia,{COPY_ID},")),
+        ("document-without-text", AC, citation("eurasia")),
+    ),
+    fault(
+        "seed-record-incomplete",
+        "a document's sha256 erased, its path and size kept",
+        edit_line(D, DOC_LINE, f",{DOCUMENT['sha256']},", ",,"),
+        ("seed-record-incomplete", D, DOC_LINE),
+        *QUOTES_UNCHECKED,
     ),
 ]

@@ -293,3 +293,136 @@ def test_contributing_shows_only_options_the_command_has():
     shown = set(re.findall(r"(--[a-z-]+)", text[text.index("eurasec add-document") :].split("```")[0]))
     options = {opt for p in cli.commands["add-document"].params for opt in p.opts}
     assert shown and shown <= options
+
+
+# --- the source registry: documents without stored text, translations, retrieval ---------------
+
+ORIGINAL_ID = "doe-security-greater-eurasia-ru"
+
+
+def add_without_text(package: Path, *extra: str, document_id: str = ORIGINAL_ID):
+    return invoke(
+        "add-document",
+        "--no-text",
+        "--id",
+        document_id,
+        "--title",
+        "Безопасность Большой Евразии",
+        "--author",
+        "Jane Doe",
+        "--publisher",
+        "Example Institute",
+        "--url",
+        "https://example.org/ru/security",
+        "--language",
+        "ru",
+        *extra,
+        "--descriptor",
+        package / "datapackage.json",
+    )
+
+
+def test_a_document_without_stored_text_is_registered_with_no_seed(package_copy):
+    before = snapshot(package_copy)
+    result = add_without_text(package_copy)
+    assert result.exit_code == 0, result.output
+    assert "registered without stored text" in result.stdout
+    (row,) = [r for r in documents(package_copy) if r["id"] == ORIGINAL_ID]
+    assert (row["path"], row["sha256"], row["bytes"]) == ("", "", "")
+    assert (row["language"], row["url"]) == ("ru", "https://example.org/ru/security")
+    # Only the documents table changed: no seed was written.
+    after = snapshot(package_copy)
+    assert {name for name in after if after[name] != before.get(name)} == {"data/documents.csv"}
+    assert invoke("fmt", "--check", package_copy / "datapackage.json").exit_code == 0
+    validated = invoke("validate", package_copy / "datapackage.json")
+    assert validated.exit_code == 0, validated.output
+    # There is nothing to quote in it, and the quote helper says why.
+    quoted = invoke("quote", ORIGINAL_ID, "Безопасность", "--descriptor", package_copy / "datapackage.json")
+    assert quoted.exit_code == 2
+    assert "registered without stored text" in quoted.stderr
+
+
+def test_a_translation_names_its_original_and_records_its_retrieval(package_copy, text_file):
+    assert add_without_text(package_copy).exit_code == 0
+    archive = "https://web.archive.org/web/2025/https://example.org/security"
+    result = add(
+        package_copy,
+        text_file,
+        "--translation-of",
+        ORIGINAL_ID,
+        "--retrieved-date",
+        "2025-01-31",
+        "--archive-url",
+        archive,
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = [r for r in documents(package_copy) if r["id"] == NEW_ID]
+    assert (row["translation_of"], row["retrieved_date"], row["archive_url"]) == (ORIGINAL_ID, "2025-01-31", archive)
+    assert row["path"] == f"seeds/{NEW_ID}.txt"
+    assert invoke("validate", package_copy / "datapackage.json").exit_code == 0
+
+
+def test_a_translation_of_an_unknown_document_is_refused_with_the_known_ones(package_copy, text_file):
+    before = snapshot(package_copy)
+    result = add(package_copy, text_file, "--translation-of", "no-such-original")
+    assert result.exit_code == 2
+    known = ", ".join(sorted(r["id"] for r in documents(package_copy)))
+    assert "--translation-of 'no-such-original'" in result.stderr and f"known: {known}" in result.stderr
+    assert "nothing was written" in result.stderr
+    itself = add(package_copy, text_file, "--translation-of", NEW_ID)
+    assert itself.exit_code == 2 and "the new document itself" in itself.stderr
+    assert snapshot(package_copy) == before
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--retrieved-date", "2025-02-30"),
+        ("--retrieved-date", "2025-01"),
+        ("--retrieved-date", "31.01.2025"),
+        ("--archive-url", "web.archive.org/web/2025"),
+        ("--translation-of", "Not A Slug"),
+    ],
+)
+def test_a_bad_registry_value_is_a_usage_error_and_nothing_is_written(package_copy, text_file, option, value):
+    before = snapshot(package_copy)
+    result = add(package_copy, text_file, option, value)
+    assert result.exit_code == 2
+    assert f"{option} {value!r}" in result.stderr
+    assert snapshot(package_copy) == before
+
+
+@pytest.mark.parametrize("both", [False, True])
+def test_file_and_no_text_are_one_or_the_other(package_copy, text_file, both):
+    before = snapshot(package_copy)
+    file = [text_file, "--no-text"] if both else []
+    result = invoke(
+        "add-document", *file, "--id", NEW_ID, "--title", "T", "--author", "A", "--publisher", "P",
+        "--url", "https://example.org/t", "--language", "en", "--descriptor", package_copy / "datapackage.json",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert ("not both" if both else "--no-text for a document whose text is not stored") in result.output
+    assert snapshot(package_copy) == before
+
+
+def test_an_id_already_taken_is_refused_without_text_too(package_copy):
+    taken = documents(package_copy)[0]["id"]
+    before = snapshot(package_copy)
+    result = add_without_text(package_copy, document_id=taken)
+    assert result.exit_code == 1
+    assert f"the id {taken!r} is already taken" in result.stderr
+    assert snapshot(package_copy) == before
+
+
+def test_no_text_is_refused_where_the_schema_requires_every_seed(package_copy):
+    descriptor = package_copy / "datapackage.json"
+    raw = json.loads(descriptor.read_text(encoding="utf-8"))
+    (resource,) = [r for r in raw["resources"] if r.get("eurasec:role") == "documents"]
+    seed_path = next(f for f in resource["schema"]["fields"] if f.get("eurasec:role") == "seed-path")
+    seed_path.setdefault("constraints", {})["required"] = True  # as in the 1.0.0 model
+    descriptor.write_text(json.dumps(raw, ensure_ascii=False, indent=2), encoding="utf-8")
+    before = snapshot(package_copy)
+    result = add_without_text(package_copy)
+    assert result.exit_code == 2
+    assert f"requires {seed_path['name']!r} of every document" in result.stderr
+    assert snapshot(package_copy) == before

@@ -21,7 +21,7 @@ import pytest
 from eurasec.build import BuildError, build_release
 from eurasec.build import release as release_module
 
-from .conftest import DESCRIPTOR, ROOT, line_of, total_rows
+from .conftest import DESCRIPTOR, ROOT, STAKHOVSKY, line_of, total_rows
 from .faults import edit_line
 from .test_validate import invoke
 
@@ -38,6 +38,22 @@ def release(tmp_path_factory) -> Path:
 def csv_rows(name: str) -> list[dict[str, str]]:
     with open(ROOT / RESOURCES[name]["path"], encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def roles(name: str, resources: dict[str, dict] = RESOURCES) -> dict[str, str]:
+    """A table's field names by the role they declare (eurasec:role): where a test finds a row's citation."""
+    return {f["eurasec:role"]: f["name"] for f in resources[name]["schema"]["fields"] if "eurasec:role" in f}
+
+
+CITATION = ("document", "start", "end", "quote")
+# The tables whose rows cite a place in a seed: a document, the quote's offsets in it and the quote.
+OFFSET_TABLES = [name for name in RESOURCES if set(CITATION) <= set(roles(name))]
+
+
+def citations(name: str) -> list[tuple[str, int, int, str]]:
+    """Each row's (document, start, end, quote), from the table's CSV."""
+    document, start, end, quote = (roles(name)[role] for role in CITATION)
+    return [(r[document], int(r[start]), int(r[end]), r[quote]) for r in csv_rows(name)]
 
 
 def test_the_release_has_every_file_and_nothing_else(release: Path):
@@ -213,21 +229,27 @@ def test_sqlite_enforces_foreign_keys_checks_and_not_null(release: Path, tmp_pat
     shutil.copy(release / "eurasec.sqlite", copy)
     db = sqlite3.connect(copy)
     db.execute("PRAGMA foreign_keys = ON")
-    orphan = ("no-such-initiative", "belarus", "proposer", "stakhovsky-eurasian-approach", "x")
+    actor = csv_rows("actors")[0]["id"]
+    orphan = ("no-such-initiative", actor, "proposer", STAKHOVSKY, 0, 7, "Belarus")
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        db.execute("INSERT INTO initiative_actors VALUES (?, ?, ?, ?, ?)", orphan)
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         db.execute(
-            "INSERT INTO actors (id, name, kind, document_id, quote) VALUES ('x', 'X', 'planet', "
-            "'stakhovsky-eurasian-approach', 'Belarus')"
+            'INSERT INTO initiative_actors (initiative_id, actor_id, role, document_id, start, "end", quote)'
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            orphan,
         )
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        db.execute(
+            'INSERT INTO actor_citations (actor_id, document_id, start, "end", quote) VALUES (?, ?, 0, 7, ?)',
+            ("no-such-actor", STAKHOVSKY, "Belarus"),
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute("INSERT INTO actors (id, name, kind) VALUES ('x', 'X', 'planet')")
     with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
-        db.execute(
-            "INSERT INTO actors (id, kind, document_id, quote) VALUES ('x', 'state', "
-            "'stakhovsky-eurasian-approach', 'Belarus')"
-        )
+        db.execute("INSERT INTO actors (id, kind) VALUES ('x', 'state')")
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-        db.execute("UPDATE initiatives SET year = 1800 WHERE id = 'cyber-non-aggression-act'")
+        db.execute("UPDATE actor_citations SET start = -1 WHERE rowid = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute("UPDATE initiatives SET year = 1800 WHERE rowid = 1")
 
 
 def test_every_foreign_key_has_an_index(release: Path):
@@ -288,23 +310,108 @@ def test_full_text_search_finds_names_quotes_and_texts(release: Path):
     )
 
 
-def cited_passages() -> set[tuple[str, str]]:
-    """Every (document, quote) pair that a row of the repository's CSVs cites."""
-    facts = [n for n, r in RESOURCES.items() if {"document_id", "quote"} <= {f["name"] for f in r["schema"]["fields"]}]
-    return {(row["document_id"], row["quote"]) for name in facts for row in csv_rows(name)}
+def cited_passages() -> set[tuple[str, int, int, str]]:
+    """Every (document, start, end, quote) that a row of the repository's CSVs cites."""
+    return {citation for name in OFFSET_TABLES for citation in citations(name)}
+
+
+PASSAGE_COLUMNS = 'id, document_id, start, "end", quote'
 
 
 def test_each_cited_passage_is_stored_once_numbered_in_order(release: Path):
-    rows = connect(release).execute("SELECT id, document_id, quote FROM passages ORDER BY id").fetchall()
-    assert [(document, quote) for _, document, quote in rows] == sorted(cited_passages())
-    assert [number for number, *_ in rows] == list(range(1, len(rows) + 1))
-    assert len(rows) < sum(len(csv_rows(name)) for name in RESOURCES if name != "documents"), "quotes repeat"
+    assert OFFSET_TABLES, "the tables cite offsets"
     db = connect(release)
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
-        db.execute("INSERT INTO passages (id, document_id, quote) SELECT 0, document_id, quote FROM passages LIMIT 1")
-    plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN SELECT id FROM passages WHERE document_id = 'x'"))
-    assert "USING COVERING INDEX" in plan or "USING INDEX" in plan, plan
+    assert [c[1] for c in db.execute("PRAGMA table_info(passages)")] == ["id", "document_id", "start", "end", "quote"]
+    rows = db.execute(f"SELECT {PASSAGE_COLUMNS} FROM passages ORDER BY id").fetchall()
+    # In order of document and place in it: a passage is a place in a seed, and its quote is what is there.
+    assert [tuple(row[1:]) for row in rows] == sorted(cited_passages())
+    assert [number for number, *_ in rows] == list(range(1, len(rows) + 1))
+    assert len(rows) < sum(len(csv_rows(name)) for name in OFFSET_TABLES), "rows share passages"
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):  # one passage per place, whatever its quote
+        db.execute(
+            'INSERT INTO passages (id, document_id, start, "end", quote)'
+            " SELECT 0, document_id, start, \"end\", 'another quote' FROM passages LIMIT 1"
+        )
+    for where in ("document_id = 'x'", "document_id = 'x' AND start = 1 AND \"end\" = 2"):
+        plan = " ".join(row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN SELECT id FROM passages WHERE {where}"))
+        assert "USING COVERING INDEX" in plan or "USING INDEX" in plan, plan
     db.close()  # the failed INSERT's transaction would lock the file for the tests after this one
+
+
+def test_every_citing_row_finds_its_one_passage_by_document_start_and_end(release: Path):
+    db = connect(release)
+    for name in OFFSET_TABLES:
+        document, start, end, quote = (f'"{roles(name)[role]}"' for role in CITATION)
+        unmatched = db.execute(
+            f'SELECT count(*) FROM "{name}" t LEFT JOIN passages p ON p.document_id = t.{document}'
+            f' AND p.start = t.{start} AND p."end" = t.{end} WHERE p.id IS NULL OR p.quote IS NOT t.{quote}'
+        ).fetchone()[0]
+        assert unmatched == 0, name
+
+
+def test_a_quote_that_a_seed_holds_twice_is_two_passages(package_copy: Path, tmp_path: Path):
+    from eurasec.contribute.fmt import format_package
+
+    from .conftest import find_row
+
+    # A cited quote of the Stakhovsky document that its seed holds more than once: cited again, at each
+    # other place, by the entity a row of actor_citations already cites it for.
+    seed = (package_copy / find_row("documents", package_copy, id=STAKHOVSKY)["path"]).read_text(encoding="utf-8")
+    rows = [r for r in csv_rows("actor_citations") if r["document_id"] == STAKHOVSKY]
+    row = next((r for r in rows if seed.count(r["quote"]) > 1), None)
+    assert row is not None, "some cited quote must be in the seed twice for this test to mean anything"
+    quote, places = row["quote"], []
+    at = seed.find(row["quote"])
+    while at != -1:
+        places.append((at, at + len(quote)))
+        at = seed.find(quote, at + 1)
+    cited = {(int(r["start"]), int(r["end"])) for r in rows if r["actor_id"] == row["actor_id"]}
+    added = [place for place in places if place not in cited]
+    with open(package_copy / RESOURCES["actor_citations"]["path"], "a", encoding="utf-8", newline="") as f:
+        for start, end in added:
+            csv.writer(f, lineterminator="\n").writerow([row["actor_id"], STAKHOVSKY, start, end, quote])
+    format_package(package_copy / "datapackage.json")
+    folder = build_release(package_copy / "datapackage.json", tmp_path / "out").folder
+    db = sqlite3.connect(folder / "eurasec.sqlite")
+    stored = db.execute('SELECT start, "end" FROM passages WHERE document_id = ? AND quote = ?', (STAKHOVSKY, quote))
+    assert sorted(stored) == places  # one passage per place, in order
+    joined = db.execute(
+        'SELECT count(*) FROM actor_citations c JOIN passages p ON (p.document_id, p.start, p."end")'
+        ' = (c.document_id, c.start, c."end") WHERE c.actor_id = ? AND p.quote = ?',
+        (row["actor_id"], quote),
+    ).fetchone()[0]
+    assert joined == len({*cited, *added} & set(places)) and joined > 1
+    # Cited more than once by one document, the entity still lists that document once.
+    documents = sorted({r["document_id"] for r in csv_rows("actor_citations") if r["actor_id"] == row["actor_id"]})
+    listed = db.execute("SELECT documents FROM actors_with_documents WHERE id = ?", (row["actor_id"],)).fetchone()
+    assert listed == ("; ".join(documents),)
+
+
+def test_passages_without_offsets_are_what_rows_cite_by_document_and_quote():
+    # A package whose citations have no offsets (as 1.0's): a passage is a distinct (document, quote).
+    import pyarrow as pa
+
+    from eurasec.build.sqlite import passages_table
+    from eurasec.model.descriptor import load_package
+    from eurasec.model.schema import passage_columns, passages_resource
+
+    old = load_package(ROOT / "tests" / "fixtures" / "eurasec-1.0.0" / "datapackage.json").resources
+    passages = passages_resource(old)
+    assert passages is not None
+    columns = passage_columns(passages)
+    assert [f.name for f in passages.fields] == ["id", columns.document, columns.quote] and columns.start is None
+    facts = [r for r in old if r.is_fact_table]
+    tables = {r.name: pa.table({f.name: pa.array([], pa.string()) for f in r.fields}) for r in facts}
+    first = facts[0]
+    document, quote = first.role_field("document").name, first.role_field("quote").name
+    tables[first.name] = pa.table(
+        {f.name: pa.array([{document: "d", quote: q}.get(f.name, "v") for q in ("b", "a", "b")]) for f in first.fields}
+    )
+    table = passages_table(passages, facts, tables)
+    assert table.to_pylist() == [
+        {"id": 1, columns.document: "d", columns.quote: "a"},
+        {"id": 2, columns.document: "d", columns.quote: "b"},
+    ]
 
 
 def test_a_word_in_the_quotes_finds_its_passages_and_the_rows_that_cite_them(release: Path):
@@ -312,20 +419,22 @@ def test_a_word_in_the_quotes_finds_its_passages_and_the_rows_that_cite_them(rel
     # (names, descriptions, titles), and the quotes are indexed once each, in passages_fts.
     db = connect(release)
     word = re.compile(r"\bequality\b", re.IGNORECASE)
-    expected = {pair for pair in cited_passages() if word.search(pair[1])}
+    expected = {passage for passage in cited_passages() if word.search(passage[3])}
     assert expected, "the word must be in some passage for this test to mean anything"
     found = db.execute(
-        "SELECT p.document_id, p.quote FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid "
-        "WHERE passages_fts MATCH 'equality'"
+        'SELECT p.document_id, p.start, p."end", p.quote FROM passages_fts JOIN passages p'
+        " ON p.id = passages_fts.rowid WHERE passages_fts MATCH 'equality'"
     ).fetchall()
     assert sorted(found) == sorted(expected)
-    # The README's recipe: the actors cited from those passages.
+    # The README's recipe: the actors cited from those passages (a citation is a document, a start and an end).
     actors = db.execute(
-        "SELECT id FROM actors WHERE (document_id, quote) IN (SELECT document_id, quote FROM passages "
-        "WHERE id IN (SELECT rowid FROM passages_fts WHERE passages_fts MATCH 'equality'))"
+        "SELECT DISTINCT a.id, a.name FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid"
+        " JOIN actor_citations c ON (c.document_id, c.start, c.end) = (p.document_id, p.start, p.end)"
+        " JOIN actors a ON a.id = c.actor_id WHERE passages_fts MATCH 'equality'"
     ).fetchall()
-    cited = {r["id"] for r in csv_rows("actors") if (r["document_id"], r["quote"]) in expected}
-    assert cited and {a for (a,) in actors} == cited
+    rows = zip(csv_rows("actor_citations"), citations("actor_citations"), strict=True)
+    cited = {row["actor_id"] for row, citation in rows if citation in expected}
+    assert cited and {a for a, _ in actors} == cited
     # The word is in those actors' quotes, not in what the actors' own index covers: it finds none of them.
     named = {r["id"] for r in rows_with_word("actors", indexed_columns(db, "actors"), "equality")}
     assert cited - named
@@ -368,15 +477,35 @@ def test_a_small_release_keeps_sqlites_small_pages_and_a_large_one_gets_large_on
     assert sqlite_module._page_size(small) == 16384
 
 
+def declared_views() -> list[dict]:
+    """Every view the descriptor declares ("eurasec:view": an object, or a list of them), in order."""
+    views = []
+    for resource in RESOURCES.values():
+        declared = resource.get("eurasec:view")
+        views += declared if isinstance(declared, list) else [declared] if declared else []
+    return views
+
+
+def test_every_declared_view_is_written_and_answers(release: Path):
+    db = connect(release)
+    written = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY rowid")]
+    assert written == [view["name"] for view in declared_views()]
+    for name in written:
+        assert db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] >= 0, name
+
+
 def test_views_join_ids_to_names(release: Path):
     db = connect(release)
     proposers = dict(db.execute("SELECT id, proposers FROM initiatives_with_proposers"))
     names = {r["id"]: r["name"] for r in csv_rows("actors")}
-    expected = {r["id"]: [] for r in csv_rows("initiatives")}
+    # Each proposer once, however many rows cite the role: a relation is one row per citation.
+    expected: dict[str, set[str]] = {r["id"]: set() for r in csv_rows("initiatives")}
     for r in csv_rows("initiative_actors"):
         if r["role"] == "proposer":
-            expected[r["initiative_id"]].append(names[r["actor_id"]])
-    assert proposers == {id: "; ".join(sorted(found)) or None for id, found in expected.items()}
+            expected[r["initiative_id"]].add(r["actor_id"])
+    assert proposers == {
+        id: "; ".join(sorted(names[actor] for actor in found)) or None for id, found in expected.items()
+    }
     # What the Stakhovsky document says, which no other document's rows can take away.
     assert {"Belarus", "Russia"} <= set(proposers["charter-of-diversity-and-multipolarity"].split("; "))
     assert "Alexander Lukashenko" in proposers["de-escalation-measures-2024"].split("; ")
@@ -386,15 +515,73 @@ def test_views_join_ids_to_names(release: Path):
     assert db.execute("SELECT count(*) FROM aliases_named").fetchone()[0] == len(csv_rows("aliases"))
 
 
+@pytest.mark.parametrize(
+    ("view", "table", "key"),
+    [
+        ("actors_with_documents", "actors", "actor_citations"),
+        ("organizations_with_documents", "organizations", "organization_citations"),
+        ("initiatives_with_documents", "initiatives", "initiative_citations"),
+    ],
+)
+def test_each_entity_once_with_the_documents_that_cite_it(release: Path, view: str, table: str, key: str):
+    # The simple question kept simple: the actors, with the documents that cite them; one row each.
+    db = connect(release)
+    rows = db.execute(f'SELECT * FROM "{view}"').fetchall()
+    columns = [c[0] for c in db.execute(f'SELECT * FROM "{view}" LIMIT 0').description]
+    own = [f["name"] for f in RESOURCES[table]["schema"]["fields"]]
+    assert set(own) <= set(columns) and columns[-1] == "documents"
+    assert sorted(row[columns.index("id")] for row in rows) == sorted(r["id"] for r in csv_rows(table))
+    back = next(
+        fk["fields"][0] for fk in RESOURCES[key]["schema"]["foreignKeys"] if fk["reference"]["resource"] == table
+    )
+    document = roles(key)["document"]
+    expected: dict[str, set[str]] = {r["id"]: set() for r in csv_rows(table)}
+    for r in csv_rows(key):
+        expected[r[back]].add(r[document])
+    listed = {row[columns.index("id")]: row[-1] for row in rows}
+    assert listed == {id: "; ".join(sorted(found)) or None for id, found in expected.items()}
+    # The entity's own columns are the table's, unchanged.
+    stored = {r[0]: r for r in db.execute(f'SELECT {", ".join(own)} FROM "{table}"')}
+    assert all(tuple(row[columns.index(c)] for c in own) == stored[row[columns.index("id")]] for row in rows)
+
+
+def test_the_named_citation_and_relation_views_show_both_names_and_the_citation(release: Path):
+    db = connect(release)
+    actors = {r["id"]: r["name"] for r in csv_rows("actors")}
+    rows = db.execute(
+        'SELECT actor_id, actor, other_actor_id, other_actor, relation, document_id, start, "end", quote'
+        " FROM actor_relations_named"
+    ).fetchall()
+    expected = [
+        (r["actor_id"], actors[r["actor_id"]], r["other_actor_id"], actors[r["other_actor_id"]], r["relation"], *c)
+        for r, c in zip(csv_rows("actor_relations"), citations("actor_relations"), strict=True)
+    ]
+    assert sorted(rows) == sorted(expected)
+    for table, entity in (("actor_citations", "actors"), ("organization_citations", "organizations"),
+                          ("initiative_citations", "initiatives")):  # fmt: skip
+        names = {r["id"]: r["name"] for r in csv_rows(entity)}
+        view = f"{table}_named"
+        columns = [c[0] for c in db.execute(f'SELECT * FROM "{view}" LIMIT 0').description]
+        # the entity's id and name, then the citation: document, start, end and quote, in that order
+        assert columns[-4:] == [roles(table)[role] for role in CITATION], view
+        got = sorted(tuple(row) for row in db.execute(f'SELECT * FROM "{view}"'))
+        back = columns[0]
+        expected_rows = sorted(
+            (r[back], names[r[back]], *c) for r, c in zip(csv_rows(table), citations(table), strict=True)
+        )
+        assert got == expected_rows, view
+
+
 def test_metadata_table_records_version_checksums_and_library_versions(release: Path):
     import pyarrow
 
     meta = dict(connect(release).execute("SELECT key, value FROM eurasec_metadata"))
     assert meta["version"] == RAW["version"]
-    documents = csv_rows("documents")
+    documents = [d for d in csv_rows("documents") if d["sha256"]]  # those stored with their text
     assert documents
     for document in documents:
         assert meta[f"document:{document['id']}:sha256"] == document["sha256"]
+        assert meta[f"document:{document['id']}:path"] == document["path"]
     recorded = {key.split(":")[1] for key in meta if key.startswith("document:") and key.endswith(":sha256")}
     assert recorded == {document["id"] for document in documents}
     assert meta["build:pyarrow"] == pyarrow.__version__
@@ -453,6 +640,43 @@ def test_release_descriptor_points_at_the_release_files(release: Path):
     assert descriptor["version"] == RAW["version"] and descriptor["licenses"] == RAW["licenses"]
 
 
+def release_seeds(release: Path) -> dict[str, str]:
+    """Each document's seed text as the release ships it (in its CSV zip), found by the release descriptor's
+    roles: the documents table (role `documents`) and its seed path (role `seed-path`)."""
+    import pyarrow.parquet as pq
+
+    descriptor = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    resources = {r["name"]: r for r in descriptor["resources"]}
+    (documents,) = [r for r in descriptor["resources"] if r.get("eurasec:role") == "documents"]
+    key, path = documents["schema"]["primaryKey"][0], roles(documents["name"], resources)["seed-path"]
+    table = pq.read_table(release / documents["path"], columns=[key, path]).to_pylist()
+    with zipfile.ZipFile(release / f"{NAME}-csv.zip") as archive:
+        return {row[key]: archive.read(f"{NAME}/{row[path]}").decode("utf-8") for row in table if row[path] is not None}
+
+
+def test_every_citation_in_the_release_is_its_seeds_characters_from_start_to_end(release: Path):
+    # Whatever reads the release (Parquet or SQLite) finds each quote where its offsets say, in code points.
+    import pyarrow.parquet as pq
+
+    seeds = release_seeds(release)
+    assert seeds
+    db = connect(release)
+    found: dict[str, list[tuple]] = {}
+    for name in OFFSET_TABLES:
+        columns = [roles(name)[role] for role in CITATION]
+        parquet = pq.read_table(release / f"parquet/{name}.parquet", columns=columns).to_pylist()
+        found[f"parquet/{name}"] = [tuple(row[c] for c in columns) for row in parquet]
+        selected = ", ".join(f'"{c}"' for c in columns)
+        found[f"sqlite/{name}"] = db.execute(f'SELECT {selected} FROM "{name}"').fetchall()
+        assert len(found[f"parquet/{name}"]) == len(found[f"sqlite/{name}"]) == len(csv_rows(name)), name
+    found["sqlite/passages"] = db.execute('SELECT document_id, start, "end", quote FROM passages').fetchall()
+    for where, rows in found.items():
+        for document, start, end, quote in rows:
+            assert isinstance(start, int) and isinstance(end, int), where
+            assert seeds[document][start:end] == quote, (where, document, start, end)
+    assert found["sqlite/passages"], "rows cite passages"
+
+
 def test_datasette_metadata_documents_every_table_and_column(release: Path):
     meta = json.loads((release / "metadata.json").read_text(encoding="utf-8"))
     assert meta["title"] == RAW["title"] and meta["license"] == "CC-BY-4.0" and meta["source_url"]
@@ -460,12 +684,19 @@ def test_datasette_metadata_documents_every_table_and_column(release: Path):
     for name, resource in RESOURCES.items():
         assert tables[name]["description"] == resource["description"]
         assert tables[name]["columns"] == {f["name"]: f["description"] for f in resource["schema"]["fields"]}
+    # The passages: an id, then the first citing table's own fields of the citation's roles, as described there.
     passages = tables["passages"]
     assert "passages_fts" in passages["description"]
-    assert (
-        passages["columns"]["quote"]
-        == next(f for f in RESOURCES["actors"]["schema"]["fields"] if f["name"] == "quote")["description"]
-    )
+    first = OFFSET_TABLES[0]
+    described = {f["name"]: f["description"] for f in RESOURCES[first]["schema"]["fields"]}
+    cited = [roles(first)[role] for role in CITATION]
+    assert list(passages["columns"]) == ["id", *cited]
+    assert {name: passages["columns"][name] for name in cited} == {name: described[name] for name in cited}
+    assert passages["columns"]["id"]
+    # Every view that a resource declares, with its description; nothing else is in the metadata.
+    declared = {view["name"]: view["description"] for view in declared_views()}
+    assert {name: tables[name] for name in declared} == {n: {"description": d} for n, d in declared.items()}
+    assert set(tables) == {*RESOURCES, "passages", *declared}
 
 
 def test_csv_zip_holds_the_package_as_in_the_repository(release: Path):
@@ -474,7 +705,7 @@ def test_csv_zip_holds_the_package_as_in_the_repository(release: Path):
         assert f"{NAME}/datapackage.json" in names
         for resource in RESOURCES.values():
             assert archive.read(f"{NAME}/{resource['path']}") == (ROOT / resource["path"]).read_bytes()
-        documents = csv_rows("documents")
+        documents = [d for d in csv_rows("documents") if d["path"]]  # those stored with their text
         assert documents
         for document in documents:
             seed = archive.read(f"{NAME}/{document['path']}")

@@ -22,6 +22,7 @@ from eurasec.contribute.diff import (
     DiffError,
     FieldChange,
     TableDiff,
+    check_version,
     diff,
     load_side,
     render_json,
@@ -29,9 +30,14 @@ from eurasec.contribute.diff import (
     render_text,
 )
 
-from .conftest import DESCRIPTOR, STAKHOVSKY
+from .conftest import DESCRIPTOR, ROOT, STAKHOVSKY, resources
+from .test_validate import invoke
 
 TABLES = [r["name"] for r in json.loads(DESCRIPTOR.read_text(encoding="utf-8"))["resources"]]
+VERSION = json.loads(DESCRIPTOR.read_text(encoding="utf-8"))["version"]  # the checkout's, as published
+MAJOR, MINOR, _ = map(int, VERSION.split("."))
+NEXT_MINOR, NEXT_MAJOR = f"{MAJOR}.{MINOR + 1}.0", f"{MAJOR + 1}.0.0"
+RELEASE_1 = ROOT / "tests" / "fixtures" / "eurasec-1.0.0"  # the 1.0.0 package, kept verbatim
 
 
 # --- a contributor's repository ---------------------------------------------------------
@@ -48,7 +54,7 @@ def commit(repo: Path, message: str) -> None:
 
 @pytest.fixture
 def repo(package_copy: Path) -> Path:
-    """The real package, committed once as the published 1.0.0."""
+    """The real package, committed once as published (its version is VERSION)."""
     git(package_copy, "init", "-q")
     for key, value in [
         ("user.name", "Test Curator"),
@@ -56,7 +62,7 @@ def repo(package_copy: Path) -> Path:
         ("commit.gpgsign", "false"),
     ]:
         git(package_copy, "config", key, value)
-    commit(package_copy, "published 1.0.0")
+    commit(package_copy, f"published {VERSION}")
     return package_copy
 
 
@@ -147,9 +153,9 @@ def test_a_removed_row_is_listed_under_its_composite_key(repo: Path):
     d = diff_commits(repo)
 
     links = table(d, "initiative_actors")
-    assert [r.key for r in links.removed] == [
-        (gone["initiative_id"], gone["actor_id"], gone["role"], gone["document_id"])
-    ]
+    key = resources()["initiative_actors"]["schema"]["primaryKey"]
+    assert links.key_fields == tuple(key)
+    assert [r.key for r in links.removed] == [tuple(gone[name] for name in key)]
     assert links.removed[0].values == gone
     assert (links.added, links.changed) == ([], [])
     assert f"  - {gone['initiative_id']}, {gone['actor_id']}" in render_text(d)
@@ -171,10 +177,10 @@ def test_an_optional_field_is_an_addition_that_asks_for_a_minor_version(repo: Pa
     assert (change.kind, change.field, change.breaking) == ("field-added", "note", False)
     assert table(d, "actors").changed == []  # a new empty column is a schema change, not 11 row changes
     assert not d.breaking
-    assert (d.version.bump, d.version.expected, d.version_ok) == ("minor", "1.1.0", False)
+    assert (d.version.bump, d.version.expected, d.version_ok) == ("minor", NEXT_MINOR, False)
 
-    edit_descriptor(repo, lambda raw: raw.update(version="1.1.0"))
-    commit(repo, "release 1.1.0")
+    edit_descriptor(repo, lambda raw: raw.update(version=NEXT_MINOR))
+    commit(repo, f"release {NEXT_MINOR}")
     assert diff_commits(repo, "HEAD~2").version_ok
 
 
@@ -182,7 +188,7 @@ def test_a_removed_field_is_breaking_and_the_major_version_must_go_up(repo: Path
     def drop_field(raw: dict[str, Any]) -> None:
         schema = schema_of(raw, "actors")
         schema["fields"] = [f for f in schema["fields"] if f["name"] != "wikidata_qid"]
-        raw["version"] = "1.1.0"
+        raw["version"] = NEXT_MINOR
 
     edit_descriptor(repo, drop_field)
     header, rows = read_rows(repo, "actors")
@@ -196,7 +202,7 @@ def test_a_removed_field_is_breaking_and_the_major_version_must_go_up(repo: Path
     [change] = table(d, "actors").schema
     assert (change.kind, change.field, change.breaking) == ("field-removed", "wikidata_qid", True)
     assert d.breaking and not d.version_ok
-    note = "breaking schema change: the major version must go up (1.0.0 -> 2.0.0), NEW says 1.1.0"
+    note = f"breaking schema change: the major version must go up ({VERSION} -> {NEXT_MAJOR}), NEW says {NEXT_MINOR}"
     assert d.version.note == note
     assert note in render_text(d)
     assert "**breaking**: field `wikidata_qid` removed" in render_markdown(d)
@@ -296,7 +302,9 @@ def test_two_names_for_the_same_commit_have_no_differences(repo: Path):
     sha = git(repo, "rev-parse", "HEAD").strip()
     d = diff_commits(repo, sha, "HEAD")
     assert not d.has_changes and d.version_ok
-    assert render_text(d) == f"no differences in schema or rows between {sha} and HEAD ({sha[:12]}) (version 1.0.0)\n"
+    assert render_text(d) == (
+        f"no differences in schema or rows between {sha} and HEAD ({sha[:12]}) (version {VERSION})\n"
+    )
 
 
 # --- unusable input ---------------------------------------------------------------------
@@ -372,3 +380,48 @@ def test_json_is_complete_and_stable(repo: Path):
         {"key": {"id": rows[0]["id"]}, "fields": {"name": {"old": old_name, "new": "Renamed"}}}
     ]
     assert {t["status"] for t in data["tables"] if t["name"] != "actors"} == {"unchanged"}
+
+
+# --- the published releases -------------------------------------------------------------
+
+
+def test_from_the_1_0_0_package_the_schema_change_is_breaking_and_a_new_major_version_is_accepted():
+    # The expected changes are read off the two descriptors: the fields that 1.0.0 had and the checkout
+    # lacks, the primary keys that changed, the tables that only one of them has.
+    old, new = resources(RELEASE_1), resources()
+    shared = set(old) & set(new)
+    removed_fields = {
+        (name, f["name"])
+        for name in shared
+        for f in old[name]["schema"]["fields"]
+        if f["name"] not in {g["name"] for g in new[name]["schema"]["fields"]}
+    }
+    rekeyed = {name for name in shared if old[name]["schema"]["primaryKey"] != new[name]["schema"]["primaryKey"]}
+    assert removed_fields and rekeyed  # 2.0.0 moved citations out of the entity tables and pinned them to offsets
+
+    d = diff(load_side(str(RELEASE_1), ROOT), load_side(str(ROOT), ROOT))
+
+    changes = {(t.name, c.kind, c.field): c for t in d.tables for c in t.schema}
+    assert {(t, f) for t, kind, f in changes if kind == "field-removed"} == removed_fields
+    assert {t for t, kind, _ in changes if kind == "primary-key-changed"} == rekeyed
+    assert all(c.breaking for (_, kind, _), c in changes.items() if kind in ("field-removed", "primary-key-changed"))
+    assert {t.name for t in d.tables if t.status == "added"} == set(new) - set(old)
+    assert {t.name for t in d.tables if t.status == "removed"} == set(old) - set(new)
+    assert d.breaking
+    # Semantic versioning: a breaking change asks for the next major version, 2.0.0, which the checkout has
+    # (or a later one); a minor version would not do.
+    assert (d.version.old, d.version.new, d.version.bump, d.version.expected) == ("1.0.0", VERSION, "major", "2.0.0")
+    assert MAJOR >= 2 and d.version_ok
+    assert f"the major version goes up (1.0.0 -> {VERSION})" in render_text(d)
+    assert not check_version("1.0.0", "1.1.0", d.schema_changes).ok
+
+    # And the command says so, in the JSON a workflow reads.
+    result = invoke("diff", str(RELEASE_1), str(ROOT), "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["breaking"] is True
+    assert (report["version"]["bump"], report["version"]["expected"], report["version"]["ok"]) == (
+        "major",
+        "2.0.0",
+        True,
+    )

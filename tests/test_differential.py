@@ -262,3 +262,38 @@ def test_synthetic_faults_of_every_kind_at_once_give_the_same_findings(synthetic
     fast, reference, _ = both(package / "datapackage.json")
     assert fast == reference
     assert len(fast) >= 3 * len(KINDS) // 2  # the faults were there to be found
+
+
+def test_offsets_and_citation_keys_give_the_same_findings(synthetic: Path, tmp_path: Path):
+    # The fields of roles start and end are integers with a minimum, and part of the citation tables' keys.
+    import shutil
+
+    from eurasec.model.descriptor import END, START, load_package
+
+    package = tmp_path / "pkg"
+    shutil.copytree(synthetic, package)
+    resource = load_package(package / "datapackage.json").resource("actor_citations")
+    start, end = resource.role_field(START), resource.role_field(END)
+    assert start is not None and end is not None
+    path = package / resource.path
+    with open(path, encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    s, e = header.index(start.name), header.index(end.name)
+    edits = {10: (s, "-1"), 20: (e, ""), 30: (s, "1.5"), 40: (e, "0"), 50: (s, "٣"), 60: (e, "x")}
+    for index, (column, value) in edits.items():
+        rows[index][column] = value
+    rows.insert(71, [*rows[70][:-1], rows[70][-1] + " again"])  # the key of the row above, another quote
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([header, *rows])
+    fast, reference, report = both(package / "datapackage.json")
+    assert fast == reference
+    assert {(code, line) for code, _, line, _ in fast} == {
+        ("constraint-error", 12),  # start below its minimum
+        ("constraint-error", 22),  # end required
+        ("type-error", 32),
+        ("constraint-error", 42),  # end below its minimum
+        ("type-error", 62),
+        ("primary-key", 73),
+    }
+    # frictionless reads an Arabic-Indic digit as a number; our own check asks for 0-9
+    assert ("integer-not-canonical", 52) in {(f.code, f.line) for f in report.findings}

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -142,22 +143,38 @@ def test_awkward_values_survive_unchanged(seed: int, tmp_path: Path):
     assert format_package(package / "datapackage.json")[0].changed is False  # idempotent
 
 
+def _edit_line(raw: bytes, index: int, change: Callable[[bytes], bytes]) -> bytes:
+    """The file with one line changed: the header (0) or the first row (1), whatever the table holds."""
+    lines = raw.split(b"\n")
+    lines[index] = change(lines[index])
+    return b"\n".join(lines)
+
+
+def _without_last_cell(line: bytes) -> bytes:
+    (cells,) = csv.reader(io.StringIO(line.decode("utf-8"), newline=""))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells[:-1])
+    return out.getvalue().encode("utf-8")
+
+
+def _second_column_renamed(header: bytes) -> bytes:
+    names = header.split(b",")
+    return b",".join([names[0], b"nom", *names[2:]])
+
+
 @pytest.mark.parametrize(
     ("label", "damage", "reason"),
     [
-        (
-            "unclosed quote",
-            lambda b: b.replace(b"\nalexander-lukashenko,", b'\n"alexander-lukashenko,', 1),
-            "cannot be parsed",
-        ),
-        ("latin-1 byte", lambda b: b.replace(b"Belarus", b"B\xe9larus", 1), "is not UTF-8"),
-        ("missing cell", lambda b: b.replace(b",Q148,CHN,", b",Q148,", 1), "cells where the header has"),
-        ("unknown column", lambda b: b.replace(b"id,name,", b"id,nom,", 1), "unknown columns ['nom']"),
+        ("unclosed quote", lambda b: _edit_line(b, 1, lambda line: b'"' + line), "cannot be parsed"),
+        ("latin-1 byte", lambda b: _edit_line(b, 1, lambda line: line[:1] + b"\xe9" + line[1:]), "is not UTF-8"),
+        ("missing cell", lambda b: _edit_line(b, 1, _without_last_cell), "cells where the header has"),
+        ("unknown column", lambda b: _edit_line(b, 0, _second_column_renamed), "unknown columns ['nom']"),
     ],
 )
 def test_a_file_that_cannot_be_parsed_is_refused_and_left_untouched(label, damage, reason, package_copy: Path):
     path = package_copy / "data/actors.csv"
     broken = damage(path.read_bytes())
+    assert broken != path.read_bytes(), label
     path.write_bytes(broken)
     results = {r.file: r for r in format_package(package_copy / "datapackage.json")}
     assert reason in (results["data/actors.csv"].refused or ""), label
@@ -165,8 +182,16 @@ def test_a_file_that_cannot_be_parsed_is_refused_and_left_untouched(label, damag
 
 
 def test_an_unsortable_key_is_refused(package_copy: Path):
+    # The first step's number (the integer in its primary key) written as a word, wherever its column is.
     path = package_copy / "data/steps.csv"
-    broken = path.read_bytes().replace(b",3,", b",three,", 1)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    schema = next(r for r in RESOURCES if r["name"] == "steps")["schema"]
+    integers = {f["name"] for f in schema["fields"] if f["type"] == "integer"}
+    number = rows[0].index(next(name for name in schema["primaryKey"] if name in integers))
+    rows[1][number] = "three"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    broken = out.getvalue().encode("utf-8")
     path.write_bytes(broken)
     results = {r.file: r for r in format_package(package_copy / "datapackage.json")}
     assert "cannot be sorted" in results["data/steps.csv"].refused

@@ -19,9 +19,14 @@ from pathlib import Path
 
 import pytest
 
+import eurasec
+
 from .test_package import copy_working_tree, fresh_venv
 
-RELEASE = "eurasec-1.0.0"
+# Two versions: the code's (what pip installs, the sdist's folder) and the data's (the release folder's name).
+CODE = f"eurasec-{eurasec.__version__}"
+DATA_VERSION = json.loads((Path(__file__).resolve().parent.parent / "datapackage.json").read_text())["version"]
+RELEASE = f"eurasec-{DATA_VERSION}"
 ACTOR = "alexander-lukashenko"
 OLD_DESCRIPTION = "President of the Republic of Belarus"
 NEW_DESCRIPTION = "President of Belarus as changed by a test"
@@ -112,14 +117,14 @@ def clone(tmp_path: Path) -> Path:
 
 def test_pip_install_of_a_fresh_clone_loads_its_data(clone: Path, venv: Path, tmp_path: Path):
     out = pip_install(venv, clone)
-    assert "Successfully installed eurasec-1.0.0" in out.stdout
+    assert f"Successfully installed {CODE}" in out.stdout
     loaded = load_in(venv, tmp_path / "elsewhere")
     assert "error" not in loaded, loaded
     assert loaded["file"].startswith(str(venv))
     rows = csv_rows(clone)
     assert loaded["rows"] == len(rows) > 0
     assert loaded["description"] == OLD_DESCRIPTION == next(r["description"] for r in rows if r["id"] == ACTOR)
-    assert loaded["version"] == "1.0.0"
+    assert loaded["version"] == DATA_VERSION
     assert not (clone / "build" / RELEASE).exists()  # the release was built in a temporary folder
 
 
@@ -129,7 +134,7 @@ def test_the_sdist_builds_a_wheel_that_loads(clone: Path, venv: Path, tmp_path: 
     with tarfile.open(sdist) as archive:
         names = set(archive.getnames())
     for needed in ("datapackage.json", "data/actors.csv", "seeds/README.md", "tools/eurasec/_release/SHA256SUMS"):
-        assert f"{RELEASE}/{needed}" in names, needed
+        assert f"{CODE}/{needed}" in names, needed
     pip_install(venv, sdist)  # pip unpacks the sdist and builds the wheel from it
     loaded = load_in(venv, tmp_path / "elsewhere")
     assert loaded["rows"] == len(csv_rows(clone)), loaded
@@ -138,7 +143,7 @@ def test_the_sdist_builds_a_wheel_that_loads(clone: Path, venv: Path, tmp_path: 
     unpacked = tmp_path / "unpacked"
     with tarfile.open(sdist) as archive:
         archive.extractall(unpacked, filter="data")
-    bare = unpacked / RELEASE
+    bare = unpacked / CODE
     for path in sorted((bare / "tools/eurasec/_release").rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
     (bare / "tools/eurasec/_release").rmdir()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import eurasec
 from eurasec.build import build_release
 from eurasec.loaders.release import (
     HASH_KEY,
@@ -24,7 +25,13 @@ from eurasec.loaders.release import (
     stale_reason,
 )
 
-from .conftest import ROOT, row_count
+from .conftest import DESCRIPTOR, ROOT, row_count
+
+# Two versions: the code's (the wheel's and the sdist's names) and the data's (the release folder's name).
+CODE = f"eurasec-{eurasec.__version__}"
+RESOURCES = {r["name"]: r for r in json.loads(DESCRIPTOR.read_text(encoding="utf-8"))["resources"]}
+DATA_VERSION = json.loads(DESCRIPTOR.read_text(encoding="utf-8"))["version"]
+RELEASE = f"eurasec-{DATA_VERSION}"
 
 
 def working_tree_files() -> list[str]:
@@ -103,11 +110,11 @@ def venv(dist: Path, tmp_path_factory) -> Path:
 
 
 def test_python_m_build_makes_an_sdist_and_a_wheel(dist: Path):
-    assert sorted(p.name for p in dist.iterdir()) == ["eurasec-1.0.0-py3-none-any.whl", "eurasec-1.0.0.tar.gz"]
+    assert sorted(p.name for p in dist.iterdir()) == [f"{CODE}-py3-none-any.whl", f"{CODE}.tar.gz"]
 
 
 def test_the_wheel_carries_the_release_with_the_same_checksums(dist: Path, checkout: Path):
-    release = checkout / "build" / "eurasec-1.0.0"
+    release = checkout / "build" / RELEASE
     sums = dict(reversed(line.split("  ", 1)) for line in (release / "SHA256SUMS").read_text().splitlines())
     (wheel,) = dist.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
@@ -137,6 +144,8 @@ for name in eurasec.tables():
     result["dtypes"][name] = {c: str(t) for c, t in frame.dtypes.items()}
 db = eurasec.connect()
 result["sqlite_actors"] = db.execute("SELECT count(*) FROM actors").fetchone()[0]
+result["views"] = {name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+                   for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name")}
 try:
     db.execute("DELETE FROM actors")
     result["read_only"] = False
@@ -155,7 +164,7 @@ print(json.dumps(result))
 def installed(venv: Path, checkout: Path, tmp_path_factory) -> dict:
     elsewhere = tmp_path_factory.mktemp("elsewhere")  # outside the repository: nothing to pick up by accident
     out = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", LOADER_SCRIPT, str(checkout / "build" / "eurasec-1.0.0")],
+        [str(venv / "bin" / "python"), "-c", LOADER_SCRIPT, str(checkout / "build" / RELEASE)],
         cwd=elsewhere,
         capture_output=True,
         text=True,
@@ -185,15 +194,30 @@ def test_loaded_dtypes_come_from_the_schema(installed: dict):
     assert dtypes["initiatives"]["year"] == "Int64"
     assert dtypes["documents"]["published_date"].startswith("datetime64")
     assert dtypes["trends"]["number"] == "Int64"
+    # Each table has its own columns, whatever others had in the past: actors no longer carry a citation.
+    for name, resource in RESOURCES.items():
+        assert list(dtypes[name]) == [f["name"] for f in resource["schema"]["fields"]], name
+    # The offsets of every citation are whole numbers, found by their roles.
+    for name, resource in RESOURCES.items():
+        for field in resource["schema"]["fields"]:
+            if field.get("eurasec:role") in ("start", "end"):
+                assert dtypes[name][field["name"]] == "Int64", (name, field["name"])
+    assert dtypes["actor_citations"]["start"] == dtypes["actor_citations"]["end"] == "Int64"
 
 
 def test_connect_is_read_only_and_complete(installed: dict):
     assert installed["sqlite_actors"] == row_count("actors")
     assert installed["read_only"] is True
+    # The views answer through the read-only connection: one row per entity where a view lists its documents.
+    declared = [r.get("eurasec:view") for r in RESOURCES.values()]
+    names = [v["name"] for d in declared for v in (d if isinstance(d, list) else [d] if d else [])]
+    assert sorted(installed["views"]) == sorted(names)
+    assert installed["views"]["actors_with_documents"] == row_count("actors")
+    assert installed["views"]["actor_citations_named"] == row_count("actor_citations")
 
 
 def test_version_describe_and_unknown_table(installed: dict):
-    assert installed["version"] == "1.0.0"
+    assert installed["version"] == DATA_VERSION
     assert installed["unknown"].startswith("no table 'no_such_table'; the tables are: documents, actors,")
     assert installed["describe"].startswith("Stable slug of the actor")
 
@@ -211,12 +235,12 @@ def test_the_sdist_holds_what_the_wheel_needs(dist: Path):
         "tools/eurasec/_release/parquet/actors.parquet",
         "data/actors.csv",
     ):
-        assert f"eurasec-1.0.0/{needed}" in names, needed
+        assert f"{CODE}/{needed}" in names, needed
 
 
 def test_the_wheel_is_built_from_the_maintainers_release_not_a_rebuild(dist: Path, checkout: Path):
     log = (checkout / "python-m-build.log").read_text(encoding="utf-8")
-    assert f"bundling {checkout / 'build' / 'eurasec-1.0.0'}" in log
+    assert f"bundling {checkout / 'build' / RELEASE}" in log
     assert "building the release" not in log, log
 
 
@@ -231,7 +255,7 @@ def test_packaging_without_a_release_builds_one(tmp_path: Path):
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "building the release (there is no release in" in out.stderr
-    assert not (target / "build" / "eurasec-1.0.0").exists()  # the user's build/ is left alone
+    assert not (target / "build" / RELEASE).exists()  # the user's build/ is left alone
     (wheel,) = (target / "dist").glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         descriptor = json.loads(archive.read("eurasec/_release/datapackage.json"))
@@ -262,7 +286,7 @@ def test_the_release_descriptor_passes_plain_frictionless_validate(checkout: Pat
     frictionless = Path(sys.executable).parent / "frictionless"
     if not frictionless.exists():
         pytest.skip("the frictionless command is not installed (pip install 'eurasec[tools]')")
-    release = checkout / "build" / "eurasec-1.0.0"
+    release = checkout / "build" / RELEASE
     out = subprocess.run(
         [str(frictionless), "validate", "datapackage.json"], cwd=release, capture_output=True, text=True
     )
@@ -271,7 +295,7 @@ def test_the_release_descriptor_passes_plain_frictionless_validate(checkout: Pat
 
 
 def test_the_release_descriptor_carries_sizes_hashes_and_sources(checkout: Path):
-    release = checkout / "build" / "eurasec-1.0.0"
+    release = checkout / "build" / RELEASE
     descriptor = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
     sums = dict(reversed(line.split("  ", 1)) for line in (release / "SHA256SUMS").read_text().splitlines())
     for resource in descriptor["resources"]:
@@ -292,7 +316,7 @@ def test_the_release_descriptor_carries_sizes_hashes_and_sources(checkout: Path)
 def test_a_changed_source_makes_the_release_stale(checkout: Path, tmp_path: Path):
     copy = tmp_path / "copy"
     shutil.copytree(checkout, copy, ignore=shutil.ignore_patterns("build", "dist*", "*.egg-info"))
-    release = checkout / "build" / "eurasec-1.0.0"
+    release = checkout / "build" / RELEASE
     assert stale_reason(release, copy) is None
     (copy / "seeds" / "README.md").write_text("changed\n", encoding="utf-8")
     assert "changed since: seeds/README.md" in (stale_reason(release, copy) or "")
@@ -304,7 +328,7 @@ def test_a_changed_source_makes_the_release_stale(checkout: Path, tmp_path: Path
 def test_the_download_cap_is_the_declared_size(sizes: dict, cap, checkout: Path):
     from eurasec.loaders.tables import _table
 
-    descriptor = json.loads((checkout / "build" / "eurasec-1.0.0" / "datapackage.json").read_text())
+    descriptor = json.loads((checkout / "build" / RELEASE / "datapackage.json").read_text())
     actors = next(r for r in descriptor["resources"] if r["name"] == "actors")
     actors.pop(SIZE_KEY)
     actors.update(sizes)
@@ -315,7 +339,7 @@ def test_the_download_cap_is_the_declared_size(sizes: dict, cap, checkout: Path)
 def test_a_declared_size_that_is_no_size_is_a_malformed_release(bad, checkout: Path):
     from eurasec.loaders.tables import _table
 
-    descriptor = json.loads((checkout / "build" / "eurasec-1.0.0" / "datapackage.json").read_text())
+    descriptor = json.loads((checkout / "build" / RELEASE / "datapackage.json").read_text())
     actors = next(r for r in descriptor["resources"] if r["name"] == "actors")
     actors[SIZE_KEY] = bad
     with pytest.raises(MalformedReleaseError, match=r"declares a size in bytes \(eurasec:bytes\)"):

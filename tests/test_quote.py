@@ -188,6 +188,7 @@ def test_the_command_prints_the_seed_passage_with_offsets_in_code_points(documen
         assert text[start:end] == offered == offered.strip()
         assert _loose(offered) == _loose(typed)
         assert result.exit_code == (0 if typed.strip() in text else 1)
+        assert f"start,end = {start},{end}" in result.output  # the offered passage's line to paste
 
 
 @pytest.mark.parametrize("document_id", sorted(SEEDS))
@@ -222,3 +223,92 @@ def test_the_passage_validate_offers_for_a_near_miss_has_no_space_at_its_ends():
     assert match is not None and not match.exact
     assert match.passage == match.passage.strip() and "Gulf Cooperation Council" in match.passage
     assert text[match.start : match.end] == match.passage
+
+
+# --- offsets ready to paste, and the occurrence to choose ------------------------------------------
+
+PASTE = re.compile(r"^ *start,end = ([0-9]+),([0-9]+)(.*)$", re.MULTILINE)
+
+
+def _every(text: str, passage: str) -> list[int]:
+    """Every start of passage in text, overlapping ones too (worked out here, not by the helper)."""
+    return [i for i in range(len(text) - len(passage) + 1) if text.startswith(passage, i)]
+
+
+def _pasted(output: str) -> list[tuple[int, int, str]]:
+    return [(int(a), int(b), rest) for a, b, rest in PASTE.findall(output)]
+
+
+def test_a_passage_found_once_gives_one_line_to_paste_into_start_and_end():
+    passage = "Union State Security Concept"
+    assert len(_every(TEXT, passage)) == 1
+    result = run(DOC, passage)
+    assert result.exit_code == 0
+    [(start, end, rest)] = _pasted(result.output)
+    assert TEXT[start:end] == passage and rest == ""
+    assert "choose" not in result.output
+
+
+def test_a_passage_found_more_than_once_lists_every_occurrence_in_context_to_choose_from():
+    passage = "Union State"
+    starts = _every(TEXT, passage)
+    assert len(starts) > 1
+    result = run(DOC, passage)
+    assert result.exit_code == 0
+    assert f"it occurs {len(starts)} times: choose the one your row cites" in result.output
+    pasted = _pasted(result.output)
+    assert [(a, b) for a, b, _ in pasted] == [(s, s + len(passage)) for s in starts]
+    for start, end, rest in pasted:
+        # The passage in [ ] with the seed's text on each side, each run of white space shown as one space.
+        before, after = (re.sub(r"\s+", " ", t) for t in (TEXT[max(0, start - 12) : start], TEXT[end : end + 12]))
+        assert f"{before}[{passage}]{after}" in rest
+    assert result.output.endswith(f"quote:\n{passage}\n")
+
+
+def test_a_retyped_passage_found_more_than_once_lists_every_occurrence_too():
+    starts = _every(TEXT, "Union State")
+    result = run(DOC, "union   STATE")
+    assert result.exit_code == 1
+    assert [(a, b) for a, b, _ in _pasted(result.output)] == [(s, s + len("Union State")) for s in starts]
+    assert result.output.endswith("exact quote to use:\nUnion State\n")
+
+
+def test_many_occurrences_are_listed_up_to_a_limit_and_counted(package_copy, tmp_path):
+    from eurasec.contribute.add_document import DEFAULT_LICENSE_NOTE, add_document
+    from eurasec.contribute.quote import MAX_LISTED
+
+    text = "".join(f"Paragraph {n}: peace and security.\n" for n in range(MAX_LISTED + 5))
+    source = tmp_path / "many.txt"
+    source.write_text(text, encoding="utf-8")
+    options = {"id": "many", "title": "Paragraph", "author": "A", "publisher": "P", "url": "https://example.org/m"}
+    add_document(
+        package_copy / "datapackage.json", source, {**options, "language": "en", "license_note": DEFAULT_LICENSE_NOTE}
+    )
+    result = invoke("quote", "many", "peace and security", "--descriptor", str(package_copy))
+    assert result.exit_code == 0
+    pasted = _pasted(result.output)
+    assert len(pasted) == MAX_LISTED
+    assert all(text[a:b] == "peace and security" for a, b, _ in pasted)
+    assert "… and 5 more: quote a longer passage to tell them apart" in result.output
+
+
+def test_occurrences_found_only_loosely_say_when_their_own_text_differs(package_copy, tmp_path):
+    from eurasec.contribute.add_document import DEFAULT_LICENSE_NOTE, add_document
+
+    text = "A like–minded state spoke first. Then a like-minded state answered.\n"
+    source = tmp_path / "dashes.txt"
+    source.write_text(text, encoding="utf-8")
+    options = {"id": "dashes", "title": "A like", "author": "A", "publisher": "P", "url": "https://example.org/d"}
+    add_document(
+        package_copy / "datapackage.json", source, {**options, "language": "en", "license_note": DEFAULT_LICENSE_NOTE}
+    )
+    result = invoke("quote", "dashes", "LIKE-MINDED STATE", "--descriptor", str(package_copy))
+    assert result.exit_code == 1
+    (first, second) = [(a, b) for a, b, _ in _pasted(result.output)]
+    assert text[first[0] : first[1]] == "like–minded state" and text[second[0] : second[1]] == "like-minded state"
+    # The quote offered is the first one's text; the second's line says that its own text differs.
+    assert result.output.endswith("exact quote to use:\nlike–minded state\n")
+    lines = result.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if f"start,end = {second[0]},{second[1]}" in line)
+    assert "its own text differs from the quote below" in lines[at + 1]
+    assert all("its own text differs" not in line for line in lines[:at])

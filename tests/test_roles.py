@@ -25,13 +25,19 @@ from .conftest import DESCRIPTOR, STAKHOVSKY, csv_rows, find_row, line_of
 from .faults import edit_line
 from .test_validate import invoke
 
-VIEWS = [
-    "initiatives_with_proposers",
-    "initiative_roles",
-    "initiative_organization_roles",
-    "affiliations_named",
-    "aliases_named",
-]
+
+def declared_view_names(descriptor: dict[str, Any]) -> list[str]:
+    """The views the resources declare ("eurasec:view": an object, or a list of them), in order."""
+    names = []
+    for resource in descriptor["resources"]:
+        declared = resource.get("eurasec:view")
+        names += [view["name"] for view in (declared if isinstance(declared, list) else [declared] if declared else [])]
+    return names
+
+
+VIEWS = declared_view_names(json.loads(DESCRIPTOR.read_text(encoding="utf-8")))
+# The views that list the documents citing each entity: keys, not names, so they need no `name` role.
+KEY_LISTS = [view for view in VIEWS if view.endswith("_with_documents")]
 
 
 def descriptor_of(package: Path) -> dict[str, Any]:
@@ -107,11 +113,17 @@ def test_renaming_the_documents_table_and_the_quote_column_finds_what_it_found_b
 WRONG = ("such centers of power as Russia and China", "such centres of power as Russia and China")
 
 
+def citing_line(package: Path, quote_field: str, quote: str) -> int:
+    """The line of the one row of actor_citations that cites china with this quote of the Stakhovsky document."""
+    key = {"actor_id": "china", "document_id": STAKHOVSKY, quote_field: quote}
+    return line_of("data/actor_citations.csv", package, **key)
+
+
 def test_a_wrong_quote_is_still_reported_under_its_new_name(renamed: Path):
-    line = line_of("data/actors.csv", renamed, id="china")
-    edit_line("data/actors.csv", line, *WRONG)(renamed)
+    line = citing_line(renamed, "passage", WRONG[0])
+    edit_line("data/actor_citations.csv", line, *WRONG)(renamed)
     found = [f for f in validate(renamed / "datapackage.json").findings if f.code == "quote-not-found"]
-    assert [(f.file, f.line, f.field) for f in found] == [("data/actors.csv", line, "passage")]
+    assert [(f.file, f.line, f.field) for f in found] == [("data/actor_citations.csv", line, "passage")]
 
 
 def test_a_tampered_seed_is_still_reported_against_the_renamed_table(renamed: Path):
@@ -127,9 +139,12 @@ def test_the_renamed_package_builds_with_its_views_and_passages(renamed: Path, t
     db = sqlite3.connect(folder / "eurasec.sqlite")
     views = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY rowid")]
     assert views == VIEWS
-    assert [c[1] for c in db.execute("PRAGMA table_info(passages)")] == ["id", "document_id", "passage"]
-    cited = {(r["document_id"], r["passage"]) for r in csv_rows("actors", renamed)}
-    assert cited <= set(db.execute("SELECT document_id, passage FROM passages"))
+    passages = ["id", "document_id", "start", "end", "passage"]
+    assert [c[1] for c in db.execute("PRAGMA table_info(passages)")] == passages
+    cited = {
+        (r["document_id"], int(r["start"]), int(r["end"]), r["passage"]) for r in csv_rows("actor_citations", renamed)
+    }
+    assert cited <= set(db.execute('SELECT document_id, start, "end", passage FROM passages'))
     assert db.execute("SELECT count(*) FROM initiative_roles").fetchone()[0] == len(csv_rows("initiative_actors"))
     (passage,) = db.execute("SELECT passage FROM aliases_named WHERE alias = 'Minsk' LIMIT 1").fetchone()
     assert "Minsk" in passage
@@ -139,7 +154,7 @@ def test_the_renamed_package_builds_with_its_views_and_passages(renamed: Path, t
 
 
 def test_the_quote_helper_and_add_document_find_the_renamed_table(renamed: Path, tmp_path: Path):
-    quote = find_row("actors", renamed, id="belarus")["passage"]
+    quote = csv_rows("actor_citations", renamed)[0]["passage"]
     result = invoke("quote", STAKHOVSKY, quote, "--descriptor", str(renamed / "datapackage.json"))
     assert result.exit_code == 0 and "found in" in result.output
     text = tmp_path / "new.txt"
@@ -171,15 +186,22 @@ def test_without_roles_validate_says_what_does_not_run(package_copy: Path):
     text = (package_copy / "datapackage.json").read_text(encoding="utf-8").splitlines()
     assert documents["line"] == next(n for n, line in enumerate(text, 1) if '"resources"' in line)
     assert "docs/curation.md#roles" in documents["hint"]
-    # Each declared view, at its declaration: it joins names by the `name` role, which no table declares now.
-    assert [f["message"].split("'")[1] for f in views] == VIEWS
-    assert all("the view is not made" in f["message"] and '"eurasec:view"' in text[f["line"] - 1] for f in views)
+    # Each declared view that joins names by the `name` role, which no table declares now, at its declaration
+    # (one of a list: at the list, or at its own name). Those that list the documents citing each entity list
+    # keys: they are made.
+    names = [f["message"].split("'")[1] for f in views]
+    assert names == [view for view in VIEWS if view not in KEY_LISTS]
+    for name, found in zip(names, views, strict=True):
+        assert "the view is not made" in found["message"]
+        assert any(at in text[found["line"] - 1] for at in ('"eurasec:view"', f'"name": "{name}"')), found
+    made = applicable_views(load_package(package_copy / "datapackage.json").resources)
+    assert list(made) == KEY_LISTS
 
 
 def test_without_roles_a_wrong_quote_cannot_pass_unnoticed(package_copy: Path):
     """The quote is not checked, but the package says so: a warning, not silence."""
     without_roles(package_copy)
-    edit_line("data/actors.csv", line_of("data/actors.csv", package_copy, id="china"), *WRONG)(package_copy)
+    edit_line("data/actor_citations.csv", citing_line(package_copy, "quote", WRONG[0]), *WRONG)(package_copy)
     found = [f for f in validate(package_copy / "datapackage.json").findings if "quote" in f.message]
     assert [f.code for f in found] == ["role-missing"]
 
@@ -218,6 +240,13 @@ def _resource(descriptor: dict[str, Any], name: str) -> dict[str, Any]:
     return r
 
 
+def _view(descriptor: dict[str, Any], name: str) -> dict[str, Any]:
+    """A view's declaration, by its name: a resource's one object, or one of its list."""
+    declared = [r.get("eurasec:view") for r in descriptor["resources"]]
+    (view,) = [v for d in declared for v in (d if isinstance(d, list) else [d]) if v and v["name"] == name]
+    return view
+
+
 INCONSISTENT = {
     "two documents tables": (
         lambda d: _resource(d, "actors").update({"eurasec:role": "documents"}),
@@ -230,7 +259,7 @@ INCONSISTENT = {
         "no field of 'steps' declares eurasec:role 'document'",
     ),
     "an unknown role": (
-        lambda d: _field(d, "steps", "quote").update({"eurasec:role": "qoute"}),
+        lambda d: _field(d, "steps", "text").update({"eurasec:role": "qoute"}),
         "role-inconsistent",
         "the unknown eurasec:role 'qoute'",
     ),
@@ -250,14 +279,39 @@ INCONSISTENT = {
         "belongs in the table of seed documents",
     ),
     "a proposer that is no role's value": (
-        lambda d: _resource(d, "initiatives")["eurasec:view"]["list"]["where"].update(role="proposr"),
+        lambda d: _view(d, "initiatives_with_proposers")["list"]["where"].update(role="proposr"),
         "view-invalid",
         "whose role is 'proposr', which is not one of its values",
     ),
     "two views of one name": (
         lambda d: _resource(d, "affiliations")["eurasec:view"].update(name="initiative_roles"),
         "view-invalid",
-        "another resource's view has that name",
+        "another view has that name",
+    ),
+    "two views of one name in one resource's list": (
+        lambda d: _view(d, "initiatives_with_documents").update(name="initiatives_with_proposers"),
+        "view-invalid",
+        "another view has that name",
+    ),
+    "a list of views with something that is no view": (
+        lambda d: _resource(d, "initiatives")["eurasec:view"].append("initiatives_named"),
+        "view-invalid",
+        "must be an object with a name and a description, or a list of them",
+    ),
+    "an empty list of views": (
+        lambda d: _resource(d, "initiatives").update({"eurasec:view": []}),
+        "view-invalid",
+        "is an empty list",
+    ),
+    "a listed column named like one of the table's own": (
+        lambda d: _view(d, "initiatives_with_documents")["list"].update(column="name"),
+        "view-invalid",
+        "its list's column 'name' is named like a field of 'initiatives'",
+    ),
+    "a list from a table with two keys into the resource": (
+        lambda d: _view(d, "initiatives_with_documents")["list"].update(resource="initiative_parts"),
+        "view-invalid",
+        "'initiative_parts' needs exactly one foreign key of one field into 'initiatives' (it has 2)",
     ),
 }
 
@@ -314,29 +368,73 @@ def test_a_minimal_package_validates_and_builds(tmp_path: Path):
 def test_the_views_are_made_from_the_descriptor_as_they_were_written():
     views = applicable_views(load_package(DESCRIPTOR).resources)
     assert list(views) == VIEWS
+    # The provenance last, on a line of its own: document, start, end, quote.
     assert views["initiative_roles"] == (
         "Every actor's role in an initiative, with both names.",
         """SELECT ia.initiative_id, i.name AS initiative, ia.actor_id, a.name AS actor, ia.role,
-       ia.document_id, ia.quote
+       ia.document_id, ia.start, ia.end, ia.quote
 FROM initiative_actors ia JOIN initiatives i ON i.id = ia.initiative_id JOIN actors a ON a.id = ia.actor_id""",
     )
+    # Two references into one table: both names, each under its own label.
+    assert views["actor_relations_named"][1] == (
+        """SELECT ar.actor_id, a.name AS actor, ar.other_actor_id, ac.name AS other_actor, ar.relation, ar.position,
+       ar.document_id, ar.start, ar.end, ar.quote
+FROM actor_relations ar JOIN actors a ON a.id = ar.actor_id JOIN actors ac ON ac.id = ar.other_actor_id"""
+    )
+    # A list of names: each entity once, however many rows cite it.
     assert views["initiatives_with_proposers"][1] == (
         """SELECT i.id, i.name, i.kind, i.year, i.status,
        (SELECT group_concat(name, '; ') FROM (
-            SELECT a.name FROM initiative_actors ia JOIN actors a ON a.id = ia.actor_id
-            WHERE ia.initiative_id = i.id AND ia.role = 'proposer' ORDER BY a.name)) AS proposers,
-       i.document_id, i.quote
+            SELECT DISTINCT a.id, a.name FROM initiative_actors ia JOIN actors a ON a.id = ia.actor_id
+            WHERE ia.initiative_id = i.id AND ia.role = 'proposer' ORDER BY a.name, a.id)) AS proposers
 FROM initiatives i"""
     )
+    # A list from a table whose other reference leads to no names (documents have titles): its keys, each once.
+    assert views["actors_with_documents"][1] == (
+        """SELECT a.id, a.name, a.kind, a.description, a.wikidata_qid, a.iso3166_alpha3,
+       (SELECT group_concat(document_id, '; ') FROM (
+            SELECT DISTINCT ac.document_id FROM actor_citations ac
+            WHERE ac.actor_id = a.id ORDER BY ac.document_id)) AS documents
+FROM actors a"""
+    )
     assert views["aliases_named"][1] == (
-        """SELECT al.document_id, al.alias, al.kind,
+        """SELECT al.alias, al.kind,
        CASE WHEN al.actor_id IS NOT NULL THEN 'actors' WHEN al.organization_id IS NOT NULL THEN 'organizations'
             ELSE 'initiatives' END AS entity_table,
        coalesce(al.actor_id, al.organization_id, al.initiative_id) AS entity_id,
-       coalesce(a.name, o.name, i.name) AS entity_name, al.quote
+       coalesce(a.name, o.name, i.name) AS entity_name,
+       al.document_id, al.start, al.end, al.quote
 FROM aliases al LEFT JOIN actors a ON a.id = al.actor_id LEFT JOIN organizations o ON o.id = al.organization_id
 LEFT JOIN initiatives i ON i.id = al.initiative_id"""
     )
+
+
+def test_a_view_may_still_be_declared_as_one_object_and_lists_of_one_make_the_same(package_copy: Path):
+    descriptor = descriptor_of(package_copy)
+    before = applicable_views(load_package(package_copy / "datapackage.json").resources)
+    for resource in descriptor["resources"]:
+        view = resource.get("eurasec:view")
+        if isinstance(view, dict):
+            resource["eurasec:view"] = [view]
+        elif isinstance(view, list) and len(view) == 1:
+            resource["eurasec:view"] = view[0]
+    write_descriptor(package_copy, descriptor)
+    assert validate(package_copy / "datapackage.json").findings == []
+    assert applicable_views(load_package(package_copy / "datapackage.json").resources) == before
+
+
+def test_a_problem_with_one_of_a_list_of_views_says_which(package_copy: Path):
+    from eurasec.model.views import declared_views
+
+    descriptor = descriptor_of(package_copy)
+    _view(descriptor, "initiatives_with_documents")["list"].update(column="name")
+    write_descriptor(package_copy, descriptor)
+    views, problems = declared_views(load_package(package_copy / "datapackage.json").resources)
+    [(resource, why)] = problems
+    listed = _resource(descriptor, resource.name)["eurasec:view"]
+    assert listed[why.index]["name"] == "initiatives_with_documents"
+    assert "initiatives_with_proposers" in [v.name for v in views]  # the others of the list are still made
+    assert all(listed[v.index]["name"] == v.name for v in views if v.resource.name == resource.name)
 
 
 def test_a_new_view_is_declared_not_written(package_copy: Path, tmp_path: Path):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "1.0.0"  # the code's version, written only here: pyproject.toml reads it (a literal, as it must be)
+__version__ = "2.0.0"  # the code's version, written only here: pyproject.toml reads it (a literal, as it must be)
 
 __all__ = [
     "ChecksumError",

@@ -97,11 +97,15 @@ def validate(descriptor: Path, fmt: str, engine: str) -> None:
 @click.argument("text")
 @descriptor_option("The package whose documents to search.")
 def quote(document_id: str, text: str, descriptor: Path) -> None:
-    """Find TEXT in a seed document and print the exact quote with its character offsets.
+    """Find TEXT in a seed document and print the exact quote with its start and end offsets.
 
-    Where TEXT is not in the seed as typed, print the seed's own passage, with the differences
-    marked: the one that differs only in case, spacing, dashes or quotes, else the closest one.
-    Exit status: 0 found exactly, 1 not found as typed, 2 unknown document or unreadable package.
+    For the passage it prints a line `start,end = S,E`: S,E goes as it is into the row's start and
+    end columns (Unicode code points, 0-based, end exclusive, so that the seed's characters S to E
+    are the quote). Where the passage occurs more than once, every occurrence gets its own line,
+    with the text around it: choose the one your row cites. Where TEXT is not in the seed as typed,
+    print the seed's own passage, with the differences marked: the one that differs only in case,
+    spacing, dashes or quotes, else the closest one; paste its "exact quote to use". Exit status:
+    0 found exactly, 1 not found as typed, 2 unknown document or unreadable package.
     """
     from .contribute.quote import QuoteError, find_quote, render_quote
     from .model.text import escape_text
@@ -116,7 +120,13 @@ def quote(document_id: str, text: str, descriptor: Path) -> None:
 
 
 @cli.command("add-document")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--no-text",
+    is_flag=True,
+    help="Register a document whose text is not stored (an original of which you hold a copy or a"
+    " translation), without FILE: its path, sha256 and bytes stay empty, and no fact may cite it.",
+)
 @click.option(
     "--id", "document_id", required=True, help="New slug id (lowercase kebab-case); never changes once published."
 )
@@ -124,8 +134,16 @@ def quote(document_id: str, text: str, descriptor: Path) -> None:
 @click.option("--author", required=True, help="Author as the text names them.")
 @click.option("--publisher", required=True, help="Organization that first published the text.")
 @click.option("--republisher", default="", help="Organization whose republished copy FILE is, if not the publisher.")
-@click.option("--url", required=True, help="Web address of the copy that FILE reproduces.")
+@click.option(
+    "--url", required=True, help="Web address of the copy that FILE reproduces (with --no-text: of the document)."
+)
 @click.option("--original-url", default="", help="Web address of the original publication, if it differs.")
+@click.option(
+    "--translation-of",
+    default="",
+    help="For a translation: the id of the document it translates, which must be registered already"
+    " (with --no-text when its text is not stored).",
+)
 @click.option("--language", required=True, help="Language of the text as an ISO 639-1 code, such as en.")
 @click.option(
     "--published-date",
@@ -135,26 +153,43 @@ def quote(document_id: str, text: str, descriptor: Path) -> None:
 )
 @click.option("--date-note", default="", help="What is known about the date when it is not given exactly.")
 @click.option(
+    "--retrieved-date",
+    default="",
+    help="YYYY-MM-DD on which the text was retrieved from --url; leave out when not known: never a guess.",
+)
+@click.option("--archive-url", default="", help="Address of an archived copy of --url (a Wayback Machine URL, say).")
+@click.option(
     "--license-note",
     default=None,
     help="Terms under which the text is held. Default: the standard note for third-party text.",
 )
 @descriptor_option("The package to add the document to.")
-def add_document(file: Path, document_id: str, descriptor: Path, license_note: str | None, **fields: str) -> None:
+def add_document(
+    file: Path | None, no_text: bool, document_id: str, descriptor: Path, license_note: str | None, **fields: str
+) -> None:
     """Register FILE as a seed document: copy it byte-exact into seeds/ and add its documents row.
 
     The seed goes to seeds/<ID>.txt (a file already directly in seeds/ is registered where it is),
     and its sha256, size and path are filled in; the documents table is rewritten in canonical
     form. The text is never changed: a text not in Unicode NFC is stored as is, with a warning.
-    Running it again with the same FILE and ID says the text is registered already. Nothing is
+    Running it again with the same FILE and ID says the text is registered already. With --no-text
+    and no FILE, the document is registered without stored text (path, sha256 and bytes empty):
+    a source whose copy or translation you cite (give that one --translation-of ID). Nothing is
     written when anything is refused. Exit status: 0 added (warnings allowed), 1 refused (FILE not
     UTF-8, empty or over 64 MiB, the id or the seed path taken, a table that cannot be written),
-    2 usage error (a missing or invalid option, FILE missing or not a file, unreadable descriptor).
+    2 usage error (a missing or invalid option, FILE missing or not a file, FILE and --no-text both
+    or neither given, --translation-of an unknown document, unreadable descriptor).
     """
     from .contribute.add_document import DEFAULT_LICENSE_NOTE, AddDocumentError
     from .contribute.add_document import add_document as run
     from .model.text import escape_text
 
+    if no_text == (file is not None):
+        raise click.UsageError(
+            "give FILE, the text to store, or --no-text for a document whose text is not stored"
+            if file is None
+            else "give FILE or --no-text, not both: --no-text registers a document without its text"
+        )
     options = {"id": document_id, **fields}
     options["license_note"] = DEFAULT_LICENSE_NOTE if license_note is None else license_note
     try:
@@ -166,6 +201,19 @@ def add_document(file: Path, document_id: str, descriptor: Path, license_note: s
         sys.exit(exc.status)
     for warning in added.warnings:
         click.echo(f"warning: {escape_text(warning)}", err=True)
+    package = "" if str(descriptor) == DESCRIPTOR_NAME else f" {descriptor}"
+    flag = "" if str(descriptor) == DESCRIPTOR_NAME else f" --descriptor {descriptor}"
+    if not added.has_text:
+        click.echo(escape_text(f"added {added.document_id}: registered without stored text, row in {added.table}"))
+        click.echo("next:")
+        click.echo(
+            escape_text(
+                f"  eurasec add-document FILE --translation-of {added.document_id} ...{flag}"
+                "   # the copy or translation you hold, which facts cite"
+            )
+        )
+        click.echo(escape_text(f"  eurasec validate{package}   # no fact may cite {added.document_id}"))
+        return
     where = "copied to" if added.copied else "already at"
     click.echo(
         escape_text(
@@ -173,8 +221,6 @@ def add_document(file: Path, document_id: str, descriptor: Path, license_note: s
             f" row in {added.table}"
         )
     )
-    package = "" if str(descriptor) == DESCRIPTOR_NAME else f" {descriptor}"
-    flag = "" if str(descriptor) == DESCRIPTOR_NAME else f" --descriptor {descriptor}"
     click.echo("next:")
     click.echo(escape_text(f'  eurasec quote {added.document_id} "a passage"{flag}   # the exact quote for a fact row'))
     click.echo(f"  add {escape_text(added.path)} to the licence note in seeds/README.md")
@@ -212,6 +258,49 @@ def fmt(descriptor: Path, check: bool) -> None:
     done = "to reformat" if check else "reformatted"
     click.echo(f"{changed} {done}, {refused} refused, {len(results) - changed - refused} already canonical")
     sys.exit(1 if refused or (check and changed) else 0)
+
+
+@cli.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="New folder for the migrated package (must not exist, or be empty).",
+)
+@descriptor_option("The package whose layout to migrate into (its descriptor is copied).")
+def migrate(old: Path, out: Path, descriptor: Path) -> None:
+    """Write the rows of OLD, a 1.x package (its datapackage.json), in the current layout into --out.
+
+    Each entity's citation moves into its citations table, and every quote gains the offsets of its
+    occurrence in the seed: the first, where it occurs more than once, and each such row is listed to
+    be read and confirmed. No citation is lost. Then `eurasec diff OUT .` shows exactly what the
+    curation changed since. Nothing is written unless the whole migration succeeds. Exit status: 0
+    migrated, 1 refused (a quote not in its seed, --out not empty), 2 usage error.
+    """
+    from .contribute.migrate import MigrationError
+    from .contribute.migrate import migrate as run_migration
+    from .model.descriptor import DescriptorError
+    from .model.text import escape_text
+
+    try:
+        result = run_migration(old, out, descriptor)
+    except DescriptorError as exc:
+        click.echo(f"error: {escape_text(str(exc))}", err=True)
+        sys.exit(2)
+    except MigrationError as exc:
+        click.echo(f"refused: {escape_text(str(exc))} (nothing was written)", err=True)
+        sys.exit(1)
+    for ambiguous in result.ambiguous:
+        starts = ", ".join(map(str, ambiguous.starts))
+        click.echo(
+            escape_text(
+                f"{ambiguous.file}:{ambiguous.line}: the quote occurs {len(ambiguous.starts)} times"
+                f" (at {starts}); the first was taken: confirm it"
+            )
+        )
+    rows = sum(result.rows.values())
+    click.echo(f"migrated {rows} rows in {len(result.rows)} tables into {escape_text(str(out))}")
 
 
 @cli.command()

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 from ..model.descriptor import (
     BYTES,
     DOCUMENT,
+    END,
     QUOTE,
     SEED_PATH,
     SHA256,
+    START,
     Resource,
     documents_resource,
 )
@@ -116,13 +118,13 @@ def _insert(db: sqlite3.Connection, table: pa.Table, resource: Resource) -> None
 
 
 def _indexes(resource: Resource) -> list[str]:
-    if resource.name == PASSAGES:  # its unique (document, quote) index serves the key on document_id too
+    if resource.name == PASSAGES:  # its unique index, which begins with the document, serves the key on it too
         return sqlite_passages_indexes(resource)
     return sqlite_index_ddl(resource)
 
 
 def _fts(resource: Resource) -> list[str]:
-    return sqlite_fts_ddl(resource, [passage_columns(resource)[1]] if resource.name == PASSAGES else None)
+    return sqlite_fts_ddl(resource, [passage_columns(resource).quote] if resource.name == PASSAGES else None)
 
 
 def _index(db: sqlite3.Connection, resource: Resource) -> None:
@@ -132,25 +134,28 @@ def _index(db: sqlite3.Connection, resource: Resource) -> None:
 
 
 def passages_table(passages: Resource, resources: list[Resource], tables: dict[str, pa.Table]) -> pa.Table:
-    """Every distinct (document, quote) pair the fact tables cite, in order, numbered from 1.
+    """Every distinct passage the fact tables cite, in order, numbered from 1.
 
-    Each fact table's own document and quote fields (roles `document` and `quote`), whatever their names,
-    become the passages' two columns.
+    With offsets, a distinct (document, start, end) and its quote, in the order of the document and the
+    place in it; without, a distinct (document, quote). Each fact table's own fields of those roles,
+    whatever their names, become the passages' columns.
     """
     import pyarrow as pa
 
-    document, quote = passage_columns(passages)
-    pairs = pa.schema([(document, pa.string()), (quote, pa.string())])
+    columns = passage_columns(passages)
+    schema = pa.schema([(f.name, pa.int64() if f.type == "integer" else pa.string()) for f in passages.fields[1:]])
+    roles = [DOCUMENT, START, END, QUOTE] if columns.start is not None else [DOCUMENT, QUOTE]
     cited = []
     for r in resources:
         if r.is_fact_table:
-            own = [r.role_field(DOCUMENT).name, r.role_field(QUOTE).name]  # type: ignore[union-attr]
-            cited.append(tables[r.name].select(own).rename_columns(pairs.names).cast(pairs))
-    distinct = pa.concat_tables(cited).group_by(pairs.names, use_threads=False).aggregate([])
+            own = [field.name for field in map(r.role_field, roles) if field is not None]
+            if len(own) == len(roles):  # passages_resource has found every fact table to have them all
+                cited.append(tables[r.name].select(own).rename_columns(schema.names).cast(schema))
+    distinct = pa.concat_tables(cited).group_by(schema.names, use_threads=False).aggregate([])
     # Ordered and numbered by the values alone, so the ids are the same in every build.
-    distinct = distinct.sort_by([(document, "ascending"), (quote, "ascending")])
+    distinct = distinct.sort_by([(name, "ascending") for name in columns.all])
     ids = pa.array(range(1, distinct.num_rows + 1), pa.int64())
-    return pa.table({"id": ids, document: distinct[document], quote: distinct[quote]})
+    return pa.table({"id": ids, **{name: distinct[name] for name in schema.names}})
 
 
 def _merge(db: sqlite3.Connection, part: Path, resources: list[Resource]) -> None:
@@ -266,7 +271,8 @@ def metadata_rows(release: ReleaseInput) -> dict[str, str]:
         "license": ", ".join(str(lic.get("name", "")) for lic in raw.get("licenses", [])),
     }
     rows.update({f"build:{k}": v for k, v in build_versions().items()})
-    # The seeds' checksums, under fixed keys, from the documents table's fields that declare the roles.
+    # The seeds' checksums, under fixed keys, from the documents table's fields that declare the roles: of
+    # each document that has its text stored (a source registered without it has none).
     documents = documents_resource(release.package.resources)
     if documents is None or len(documents.primary_key) != 1:
         return rows  # a package without a documents table has no checksums of seeds to record
@@ -278,6 +284,8 @@ def metadata_rows(release: ReleaseInput) -> dict[str, str]:
     if table is None or not set(names) <= set(table.column_names):
         return rows
     for doc_id, sha256, size, path in zip(*(table.column(name).to_pylist() for name in names), strict=True):
+        if sha256 is None or size is None or path is None:
+            continue  # a document registered without its text: there is no seed to record
         rows[f"document:{doc_id}:sha256"] = sha256
         rows[f"document:{doc_id}:bytes"] = str(size)
         rows[f"document:{doc_id}:path"] = path

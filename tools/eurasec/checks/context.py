@@ -19,6 +19,7 @@ class Context:
     dataset: Dataset
     seeds: dict[str, str] = field(default_factory=dict)  # document id -> text, for seeds that could be read
     unreadable_documents: set[str] = field(default_factory=set)  # documents whose seed could not be read
+    textless_documents: set[str] = field(default_factory=set)  # documents registered without stored text
 
     @property
     def resources(self) -> tuple[Resource, ...]:

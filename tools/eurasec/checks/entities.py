@@ -108,11 +108,16 @@ def check_unused(ctx: Context) -> Iterator[Finding]:
     import pyarrow.compute as pc
 
     entities = entity_resources(ctx)
+    # With tables that cite documents, an entity must be referenced by a citing row: that row's passage
+    # is where a document names it (entity-uncited, an error). Without any, referenced at all will do.
+    cited = any(r.is_fact_table for r in ctx.resources)
     referencing: dict[str, list[pa.Array]] = {r.name: [] for r in entities}
     for resource in ctx.resources:
         table = ctx.table(resource)
         if table is None:
             return  # with a table unread, "unused" would be a guess
+        if cited and not resource.is_fact_table:
+            continue
         for fk in resource.foreign_keys:
             if fk.resource in referencing and len(fk.fields) == 1 and fk.fields[0] in table.columns:
                 referencing[fk.resource].append(table.columns[fk.fields[0]])
@@ -129,7 +134,23 @@ def check_unused(ctx: Context) -> Iterator[Finding]:
             found = pc.index_in(column, value_set=distinct.dictionary).drop_null().to_numpy(zero_copy_only=False)
             used[found] = True
         unused = ~used[distinct.indices.to_numpy(zero_copy_only=False)] & (byte_lengths(ids) > 0)
+        citing = [
+            r.name
+            for r in ctx.resources
+            if r.is_fact_table and any(fk.resource == resource.name for fk in r.foreign_keys)
+        ]
         for index in np.flatnonzero(unused).tolist():
+            if cited:
+                yield finding(
+                    "entity-uncited",
+                    resource.path,
+                    f"{resource.name} row {ids[index].as_py()!r} is cited by no row of a table that quotes a"
+                    f" document ({', '.join(citing) or 'none refers to ' + resource.name}): no passage shows it",
+                    line=table.line(index),
+                    field=key,
+                    column=ctx.column_number(resource, key),
+                )
+                continue
             yield finding(
                 "unused-entity",
                 resource.path,

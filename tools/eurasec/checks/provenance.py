@@ -9,16 +9,18 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..model.codes import finding
-from ..model.descriptor import DOCUMENT, QUOTE
+from ..model.descriptor import DOCUMENT, END, QUOTE, START, Resource
 from ..model.findings import Finding
 from ..read.kernels import byte_lengths, dictionary_codes
 from ..read.strict import MAX_CELL_CHARS
 from .context import Context, texts
-from .quotes import Match, closest, fold
+from .quotes import Match, closest, find_all, fold
 
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
+
+    from ..read.table import Table
 
 _EXCERPT = 160
 MAX_SUGGESTIONS = 200  # closest-passage searches per run: beyond this, a broken quote is reported without one
@@ -104,6 +106,124 @@ def _broken_pairs(ctx: Context, cited: list[tuple[pa.Array, pa.Array]]) -> set[t
     return broken
 
 
+def _offsets(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A column of offsets as integers, and which cells are one (written in the digits 0-9, at most 18 of
+    them): any other cell has its type or required error from frictionless, and no offset check."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    typed = pc.match_substring_regex(column, r"^[0-9]{1,18}$").to_numpy(zero_copy_only=False)
+    typed &= ~column.is_null().to_numpy(zero_copy_only=False)
+    values = np.zeros(len(column), dtype=np.int64)
+    if typed.any():
+        values[typed] = pc.cast(column.filter(pa.array(typed)), pa.int64()).to_numpy(zero_copy_only=False)
+    return values, typed
+
+
+def _misplaced(
+    ctx: Context, docs: pa.Array, quotes: pa.Array, starts: np.ndarray, ends: np.ndarray, eligible: np.ndarray
+) -> np.ndarray:
+    """The eligible rows whose seed characters [start, end) are not their quote.
+
+    Vectorized: a row's length (end - start against the quote's code points) is compared in numpy, and
+    each distinct (document, quote, start) is sliced from its seed once: many rows share a citation.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    quote_codes, quote_values = dictionary_codes(quotes)
+    doc_codes, doc_values = dictionary_codes(docs)
+    seeded = np.array([doc in ctx.seeds for doc in doc_values.to_pylist()], dtype=bool)
+    eligible = eligible & (seeded[doc_codes] if len(seeded) else np.zeros(len(doc_codes), dtype=bool))
+    lengths = pc.fill_null(pc.utf8_length(quotes), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    wrong = eligible & (ends - starts != lengths)
+    sliced = eligible & ~wrong
+    if not sliced.any():
+        return wrong
+    pair = quote_codes * len(doc_values) + doc_codes
+    width = int(starts[sliced].max()) + 1
+    if (len(quote_values) * len(doc_values) + 1) * width < 2**62:
+        keys = pair * width + starts
+        distinct, first = np.unique(keys[sliced], return_index=True)
+    else:  # too many to pack in one integer: distinct pairs of (pair, start)
+        both = np.stack([pair[sliced], starts[sliced]], axis=1)
+        distinct, first = np.unique(both, axis=0, return_index=True)
+        keys = None
+    rows = np.flatnonzero(sliced)[first]
+    quote_list = texts(quote_values, quote_codes[rows].tolist())
+    doc_list = texts(doc_values, doc_codes[rows].tolist())
+    bad = np.array(
+        [
+            ctx.seeds[doc][start : start + len(quote)] != quote
+            for doc, quote, start in zip(doc_list, quote_list, starts[rows].tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
+    if not bad.any():
+        return wrong
+    if keys is not None:
+        wrong |= sliced & np.isin(keys, distinct[bad])
+    else:
+        bad_pairs = {tuple(pair_start) for pair_start in distinct[bad].tolist()}
+        for index in np.flatnonzero(sliced).tolist():
+            if (int(pair[index]), int(starts[index])) in bad_pairs:
+                wrong[index] = True
+    return wrong
+
+
+def _offset_findings(
+    ctx: Context,
+    resource: Resource,
+    table: Table,
+    usable: np.ndarray,
+    document_field: str,
+    quote_field: str,
+    broken: set[tuple[str, str]],
+) -> Iterator[Finding]:
+    """Every citation's offsets, where the table has fields of roles `start` and `end`: the seed's
+    characters from start to end (code points, end exclusive) are the quote. A quote that is nowhere in
+    its seed is quote-not-found instead; one that is elsewhere is told where, nearest first."""
+    import numpy as np
+
+    start_field, end_field = resource.role_field(START), resource.role_field(END)
+    if start_field is None or end_field is None:
+        return
+    if start_field.name not in table.columns or end_field.name not in table.columns:
+        return
+    starts, start_ok = _offsets(table.columns[start_field.name])
+    ends, end_ok = _offsets(table.columns[end_field.name])
+    docs, quotes = table.columns[document_field], table.columns[quote_field]
+    wrong = np.flatnonzero(_misplaced(ctx, docs, quotes, starts, ends, usable & start_ok & end_ok)).tolist()
+    for index, doc, quote in zip(wrong, texts(docs, wrong), texts(quotes, wrong), strict=True):
+        if (doc, quote) in broken:
+            continue  # quote-not-found says it
+        text = ctx.seeds[doc]
+        start, end = int(starts[index]), int(ends[index])
+        found = find_all(text, quote)
+        nearest = min(found, key=lambda at: (abs(at - start), at))
+        where = (
+            "its only occurrence"
+            if len(found) == 1
+            else f"the nearest of its {len(found)} occurrences (at {', '.join(map(str, found[:10]))}"
+            + (", …" if len(found) > 10 else "")
+            + ")"
+        )
+        there = text[start:end] if 0 <= start < end else ""
+        shows = f'they are "{_excerpt(there)}"' if there else "they are no characters of the seed"
+        yield finding(
+            "quote-offset-mismatch",
+            resource.path,
+            f"start {start} and end {end} do not point at the quote in {doc!r}: {shows}; the quote is at"
+            f" {nearest}–{nearest + len(quote)}, {where}",
+            line=table.line(index),
+            field=start_field.name,
+            column=ctx.column_number(resource, start_field.name),
+            hint=f"Set {start_field.name} to {nearest} and {end_field.name} to {nearest + len(quote)}, if that"
+            f' is the occurrence meant (`eurasec quote {doc} "…"` lists them all).',
+        )
+
+
 def check_quotes(ctx: Context) -> Iterator[Finding]:
     import numpy as np
     import pyarrow as pa
@@ -146,6 +266,17 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     field=f.name,
                     column=ctx.column_number(resource, f.name),
                 )
+        for doc in sorted(set(doc_names) & ctx.textless_documents):
+            for index in np.flatnonzero(pc.equal(docs, doc).to_numpy(zero_copy_only=False)).tolist():
+                yield finding(
+                    "document-without-text",
+                    file,
+                    f"{doc!r} is registered without stored text, so no row can cite it: its quote cannot be checked",
+                    line=table.line(index),
+                    field=document_field,
+                    column=ctx.column_number(resource, document_field),
+                )
+        yield from _offset_findings(ctx, resource, table, usable_np, document_field, quote_field, broken)
         for doc in sorted(set(doc_names) & ctx.unreadable_documents):
             first = np.flatnonzero(pc.equal(docs, doc).to_numpy(zero_copy_only=False))
             if len(first):

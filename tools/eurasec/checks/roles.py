@@ -8,7 +8,7 @@ foreign keys are an error (role-inconsistent), as are views that cannot be made 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..model.codes import finding
@@ -18,6 +18,7 @@ from ..model.descriptor import (
     DOCUMENT,
     DOCUMENTS,
     DOCUMENTS_FIELD_ROLES,
+    END,
     FIELD_ROLES,
     NAME,
     NUMBER,
@@ -26,6 +27,7 @@ from ..model.descriptor import (
     ROLE_KEY,
     SEED_PATH,
     SHA256,
+    START,
     TITLE,
     VIEW_KEY,
     Package,
@@ -140,6 +142,7 @@ def _fields(index: int, resource: Resource, documents: Resource | None, names: s
                 f'Add the foreign key {{"fields": ["{document.name}"], "reference": {{"resource":'
                 f' "{documents.name}", "fields": {list(documents.primary_key)}}}}} to {resource.name!r}.',
             )
+    yield from _offset_roles(resource, quote is not None, at)
     number = resource.role_field(NUMBER)
     if number is not None and not number_groups(resource):
         yield (
@@ -150,6 +153,40 @@ def _fields(index: int, resource: Resource, documents: Resource | None, names: s
             at(number.name),
             None,
         )
+
+
+def _offset_roles(resource: Resource, has_quote: bool, at: Callable[[str], KeyPath]) -> Iterator[Problem]:
+    """Offsets come as a pair, of integers, beside the quote they locate."""
+    start, end = resource.role_field(START), resource.role_field(END)
+    for one, other in ((start, END), (end, START)):
+        if one is not None and resource.role_field(other) is None:
+            yield (
+                "role-inconsistent",
+                f"the field {resource.name}.{one.name} declares {ROLE_KEY} {one.role!r}, but no field of"
+                f" {resource.name!r} declares {ROLE_KEY} {other!r}: a quote's offsets are a pair, so neither is"
+                " checked",
+                at(one.name),
+                f'Declare "{ROLE_KEY}": "{other}" on the field that holds the other offset.',
+            )
+    for offset in (start, end):
+        if offset is None:
+            continue
+        if not has_quote:
+            yield (
+                "role-inconsistent",
+                f"the field {resource.name}.{offset.name} declares {ROLE_KEY} {offset.role!r}, but no field of"
+                f" {resource.name!r} declares {ROLE_KEY} {QUOTE!r}: the offsets locate a quote",
+                at(offset.name),
+                None,
+            )
+        if offset.type != "integer":
+            yield (
+                "role-inconsistent",
+                f"the field {resource.name}.{offset.name} declares {ROLE_KEY} {offset.role!r}, but its type is"
+                f" {offset.type!r}: an offset counts code points",
+                at(offset.name),
+                f'Give {resource.name}.{offset.name} "type": "integer".',
+            )
 
 
 def _documents(package: Package) -> Iterator[Problem]:
@@ -206,6 +243,11 @@ def _documents(package: Package) -> Iterator[Problem]:
         )
 
 
+def _item(index: int | None) -> tuple[int, ...]:
+    """The key path's step to one of a list of views (none for a resource's one view)."""
+    return () if index is None else (index,)
+
+
 def _views(package: Package) -> Iterator[Problem]:
     from ..model.views import declared_views, view_name_clash
 
@@ -213,6 +255,8 @@ def _views(package: Package) -> Iterator[Problem]:
     views, problems = declared_views(package.resources)
     for resource, why in problems:
         path: KeyPath = ("resources", index_of[resource.name], VIEW_KEY)
+        if why.index is not None:  # one of a list of views: at its name
+            path = (*path, *_item(why.index), "name")
         if why.role_missing:  # told, not refused: the release is made without it
             yield "role-missing", f"{why}: the view is not made", path, f"{_NAME_HINT} {_SEE} shows how."
         else:
@@ -235,7 +279,7 @@ def _views(package: Package) -> Iterator[Problem]:
             yield (
                 "view-invalid",
                 f"the view {view.name!r} cannot be made: {clash}",
-                ("resources", index_of[view.resource.name], VIEW_KEY, "name"),
+                ("resources", index_of[view.resource.name], VIEW_KEY, *_item(view.index), "name"),
                 None,
             )
 

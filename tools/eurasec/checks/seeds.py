@@ -78,8 +78,25 @@ def check_seeds(ctx: Context) -> Iterator[Finding]:
     for index in range(table.num_rows):
         row = _Row({key: values[index] for key, values in columns.items()}, table.line(index))
         doc_id, relative = row.get("id"), row.get("path")
-        if not doc_id or not relative:
+        if not doc_id:
             continue  # a required-field error from frictionless says it
+        recorded_as = [key for key in ("path", "sha256", "bytes") if key in names and row.get(key)]
+        if not relative or len(recorded_as) < len([k for k in ("path", "sha256", "bytes") if k in names]):
+            if recorded_as:  # a stored text has all three; a document registered without text, none
+                missing = [names[k] for k in ("path", "sha256", "bytes") if k in names and k not in recorded_as]
+                yield finding(
+                    "seed-record-incomplete",
+                    file,
+                    f"the document {doc_id!r} records {', '.join(names[k] for k in recorded_as)} but not"
+                    f" {', '.join(missing)}",
+                    line=row.line,
+                    field=names[missing[0]],
+                    column=col(missing[0]),
+                )
+                ctx.unreadable_documents.add(doc_id)
+            else:
+                ctx.textless_documents.add(doc_id)
+            continue
 
         def at(code: str, message: str, key: str = "path", hint: str | None = None, row: _Row = row) -> Finding:
             return finding(code, file, message, line=row.line, field=names[key], column=col(key), hint=hint)

@@ -8,6 +8,12 @@ its primary key, and the seed's path, sha256 and size go to its fields of roles 
 and `bytes`, whatever their names. Every value is checked first against the documents schema
 and the hygiene rules that validate applies, so that the package stays valid.
 
+A document can also be registered without stored text (source None; `--no-text` on the command
+line): an original of which we hold only a copy or translation, say. Its row then has the seed's
+path, sha256 and size empty, and no fact may cite it (validate: document-without-text). A field
+whose foreign key points at the documents table itself (`translation_of`: the document a copy
+translates) must name a document the table already has.
+
 Nothing is written when anything is refused. The seed is written to a temporary file in `seeds/`
 and linked into place (never over an existing file), the table is replaced atomically, and if the
 table cannot be written the new seed is removed again.
@@ -70,12 +76,16 @@ class AddDocumentError(Exception):
 @dataclass(frozen=True)
 class Added:
     document_id: str
-    path: str  # the seed's path relative to the package root
+    path: str  # the seed's path relative to the package root; "" for a document without stored text
     sha256: str
     size: int
     table: str  # the documents table's path relative to the package root
-    copied: bool  # False when the same bytes already were at `path`
+    copied: bool  # False when the same bytes already were at `path` (or there is no text)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.path)
 
 
 def published(value: str) -> tuple[str, str]:
@@ -140,6 +150,16 @@ def _uri_error(value: str) -> str | None:
     return None
 
 
+def _date_error(value: str) -> str | None:
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        try:
+            date.fromisoformat(value)
+            return None
+        except ValueError:
+            pass
+    return "it is not a date: write YYYY-MM-DD"
+
+
 def _field_error(f: Field, value: str, *, is_id: bool) -> str | None:
     """What validate would say first about one value: the schema's constraints, then the hygiene rules."""
     from ..checks.hygiene import cell_problems
@@ -149,6 +169,8 @@ def _field_error(f: Field, value: str, *, is_id: bool) -> str | None:
     problems = dict(cell_problems(value, is_id=is_id, is_string=f.type == "string", verbatim=False))
     if problems:  # for an id, that it is no slug says it all
         return problems.get("id-not-slug") or next(iter(problems.values()))
+    if f.type == "date":
+        return _date_error(value)
     if f.pattern and not re.fullmatch(f.pattern, value):
         return f"it does not match the field's pattern {f.pattern}"
     if f.enum and value not in f.enum:
@@ -163,19 +185,50 @@ def _derived(resource: Resource) -> set[str]:
     return {f.name for f in map(resource.role_field, DERIVED_ROLES) if f is not None} | {DATE_PRECISION}
 
 
+def _option(resource: Resource, name: str) -> str:
+    """How a field is given on the command line: --id for the key, --<name> for the others; a derived
+    field by its name."""
+    if name in _derived(resource):
+        return name
+    return "--id" if (name,) == resource.primary_key else f"--{name.replace('_', '-')}"
+
+
 def _value_errors(resource: Resource, values: dict[str, str], names: set[str]) -> list[str]:
     """The problems of the named fields' values, each as '<option or field> <value>: <problem>'."""
     errors = []
-    derived = _derived(resource)
     for f in resource.fields:
         if f.name not in names:
             continue
         value = values.get(f.name, "")
         problem = _field_error(f, value, is_id=(f.name,) == resource.primary_key)
         if problem:
-            key = (f.name,) == resource.primary_key
-            option = f.name if f.name in derived else "--id" if key else f"--{f.name.replace('_', '-')}"
+            option = _option(resource, f.name)
             errors.append(f"{option} {value!r}: {problem}" if value else f"{option} {problem}")
+    return errors
+
+
+def _reference_errors(resource: Resource, values: dict[str, str], rows: list[dict[str, str]]) -> list[str]:
+    """The problems of the values of the fields whose foreign key points at the documents table itself
+    (translation_of): each must be a document the table already has, and not the new one."""
+    errors = []
+    for fk in resource.foreign_keys:
+        if fk.resource != resource.name or len(fk.fields) != 1 or len(fk.reference_fields) != 1:
+            continue
+        name, target = fk.fields[0], fk.reference_fields[0]
+        value = values.get(name, "")
+        if not value:
+            continue
+        option = _option(resource, name)
+        if value == values.get(target):
+            errors.append(f"{option} {value!r}: that is the new document itself; give the id of another document")
+            continue
+        known = sorted({row.get(target, "") for row in rows} - {""})
+        if value not in known:
+            errors.append(
+                f"{option} {value!r}: no document has the {target} {value!r} in {resource.path} (known:"
+                f" {', '.join(known) or 'none'}); register that document first (with --no-text if its text is"
+                " not stored)"
+            )
     return errors
 
 
@@ -226,20 +279,26 @@ def _locate_table(package: Package) -> tuple[Resource, Path, str]:
     return resource, path, text.removeprefix(BOM)
 
 
-def _new_table(resource: Resource, text: str, values: dict[str, str]) -> tuple[str, list[dict[str, str]]]:
-    """The canonical text of the table with the new row added, and the rows it had before."""
+def _rows(resource: Resource, text: str) -> list[dict[str, str]]:
+    """The rows the documents table has, by field name."""
+    table = parse(text, resource.path)
+    header = table.header or []
+    return [dict(zip(header, record, strict=False)) for record in table.records if record]
+
+
+def _new_table(resource: Resource, text: str, values: dict[str, str]) -> str:
+    """The canonical text of the table with the new row added."""
     from .fmt import FormatError, canonical_text
 
     table = parse(text, resource.path)
     header = table.header or []
-    rows = [dict(zip(header, record, strict=False)) for record in table.records if record]
     lines = [header, *(record for record in table.records if record), [values.get(name, "") for name in header]]
     if any(name not in header for name in resource.field_names):
         raise AddDocumentError(
             f"{resource.path}'s header is not the schema's fields: run eurasec fmt and eurasec validate first"
         )
     try:
-        return canonical_text("".join(canonical_row(r) + "\n" for r in lines).encode("utf-8"), resource), rows
+        return canonical_text("".join(canonical_row(r) + "\n" for r in lines).encode("utf-8"), resource)
     except FormatError as exc:
         raise AddDocumentError(
             f"{resource.path} cannot be put in canonical form: {exc}; run eurasec validate, fix it, and try again"
@@ -295,12 +354,13 @@ def _place_seed(path: Path, raw: bytes, relative: str) -> bool:
 
 def add_document(
     descriptor: str | Path,
-    source: Path,
+    source: Path | None,
     options: dict[str, str],
     *,
     max_bytes: int | None = None,
 ) -> Added:
     """Copy source into seeds/ and add its row; options holds the row's other fields by name ('' = empty).
+    With source None, the document is registered without stored text: its seed path, sha256 and size empty.
 
     Raises AddDocumentError, having written nothing, when anything is refused.
     """
@@ -341,8 +401,12 @@ def add_document(
         values["published_date"], values[DATE_PRECISION] = "", "unknown"
     # Options first (a wrong id or date is the quickest to fix), then the file.
     errors += _value_errors(resource, values, known - derived - {"published_date"})
+    rows = _rows(resource, table_text)
+    errors += _reference_errors(resource, values, rows)
     if errors:
         raise AddDocumentError(errors, USAGE)
+    if source is None:
+        return _add_without_text(resource, table_path, table_text, values, rows)
     raw = read_source(source, MAX_DOCUMENT_BYTES if max_bytes is None else max_bytes)
     text = text_of(raw, source)
     relative = _target(package, source, document_id)
@@ -354,7 +418,7 @@ def add_document(
     errors = _value_errors(resource, values, derived)
     if errors:  # the derived path breaks the schema's pattern (a file in seeds/ with an odd name)
         raise AddDocumentError(errors)
-    new_text, rows = _new_table(resource, table_text, values)
+    new_text = _new_table(resource, table_text, values)
     for row in rows:
         if row.get(key) == document_id:
             same = row.get(sha256_name) == sha256
@@ -394,3 +458,30 @@ def add_document(
             raise AddDocumentError(f"{writing} could not be written: {exc.strerror or exc}") from None
         raise
     return Added(document_id, relative, sha256, len(raw), resource.path, copied, warnings)
+
+
+def _add_without_text(
+    resource: Resource, table_path: Path, table_text: str, values: dict[str, str], rows: list[dict[str, str]]
+) -> Added:
+    """Add the row of a document whose text is not stored: its seed path, sha256 and size empty."""
+    from .fmt import _write_atomically
+
+    key = resource.primary_key[0]
+    document_id = values.get(key, "")
+    stored = [f for f in map(resource.role_field, DERIVED_ROLES) if f is not None]
+    required = [f.name for f in stored if f.required]
+    if required:
+        raise AddDocumentError(
+            f"the documents schema requires {', '.join(map(repr, required))} of every document, so one cannot be"
+            " registered without its text: give the text FILE instead of --no-text",
+            USAGE,
+        )
+    values.update({f.name: "" for f in stored})
+    new_text = _new_table(resource, table_text, values)
+    if any(row.get(key) == document_id for row in rows):
+        raise AddDocumentError(f"the id {document_id!r} is already taken in {resource.path}: choose another id")
+    try:
+        _write_atomically(table_path, new_text)
+    except OSError as exc:
+        raise AddDocumentError(f"{resource.path} could not be written: {exc.strerror or exc}") from None
+    return Added(document_id, "", "", 0, resource.path, False)

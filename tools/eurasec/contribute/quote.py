@@ -3,7 +3,10 @@
 It looks for the text asked for (without white space at its ends, which no quote has) exactly;
 else ignoring case, the width of white space (a line break counts as a space), dashes, quotes and
 odd spaces; else for the closest passage. It always offers the seed's own characters, trimmed,
-with their offsets in Unicode code points, 0-based and end exclusive.
+with their offsets in Unicode code points, 0-based and end exclusive: for every occurrence a line
+`start,end = S,E` whose S,E goes into the row's start and end columns as it is. Where the passage
+occurs more than once, each occurrence is listed with a little of the text around it, and the
+contributor chooses the one the row cites (validate proves only that the offsets point at the quote).
 
 It reads what validate reads, by the same rules: the documents table (the resource of role `documents`,
 its ids its primary key, its seeds' paths its field of role `seed-path`) only where its path leads
@@ -27,10 +30,23 @@ from ..model.paths import read_regular
 from ..model.text import escape_text
 
 MAX_TABLE_BYTES = 1 << 30
+CONTEXT_CHARS = 30  # characters of the seed shown on each side of an occurrence
+PASSAGE_CHARS = 40  # an occurrence's own text longer than this is shown shortened in the middle
 
 
 class QuoteError(Exception):
     """The document cannot be found or read."""
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One place of the passage in the seed, with a little of the text around it."""
+
+    start: int  # code points, 0-based
+    end: int  # exclusive: seed[start:end] == passage
+    passage: str
+    before: str  # up to CONTEXT_CHARS characters of the seed before it
+    after: str  # ...and after it
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,7 @@ class QuoteResult:
     loose: list[int] = field(default_factory=list)  # starts of every passage found ignoring case and spacing
     trimmed: bool = False  # the text asked for had white space at its ends, which was left out
     without: str = ""  # the leading "the" left out to find the passage
+    occurrences: list[Occurrence] = field(default_factory=list)  # every passage offered, in the seed's order
 
     @property
     def exact(self) -> bool:
@@ -75,6 +92,11 @@ def seed_text(descriptor: str | Path, document_id: str) -> str:
         known = ", ".join(sorted(k for k in rows if isinstance(k, str) and k)) or "none"
         raise QuoteError(f"no document {document_id!r} in {documents.path}; known: {known}")
     relative = rows[document_id].get(seed_path.name) or ""
+    if not relative:
+        raise QuoteError(
+            f"the document {document_id!r} is registered without stored text ({seed_path.name} is empty), so"
+            " there is nothing to quote: cite the document whose text is stored (a copy or translation of it)"
+        )
     reason = unsafe_seed_reason(package.root, relative)
     if reason:
         raise QuoteError(f"the seed path of {document_id!r}, {relative!r}, is not safe to read: it {reason}")
@@ -171,6 +193,12 @@ def _trimmed(text: str, match: Match, query: str) -> Match:
 _ARTICLE = re.compile(r"the\s+(?=\S)", re.IGNORECASE)
 
 
+def _occurrence(text: str, start: int, end: int) -> Occurrence:
+    return Occurrence(
+        start, end, text[start:end], text[max(0, start - CONTEXT_CHARS) : start], text[end : end + CONTEXT_CHARS]
+    )
+
+
 def find_quote(descriptor: str | Path, document_id: str, query: str) -> QuoteResult:
     """Where query is in the document: exactly; else ignoring case, spacing, dashes and quotes (and, for a
     name, a leading "the" that the text does not have); else the closest passage. Every passage offered
@@ -180,7 +208,8 @@ def find_quote(descriptor: str | Path, document_id: str, query: str) -> QuoteRes
     trimmed = wanted != query
     starts = find_all(text, wanted)
     if starts:
-        return QuoteResult(document_id, wanted, starts, closest(text, wanted), trimmed=trimmed)
+        occurrences = [_occurrence(text, s, s + len(wanted)) for s in starts]
+        return QuoteResult(document_id, wanted, starts, closest(text, wanted), trimmed=trimmed, occurrences=occurrences)
     if wanted:
         loose = _Loose(text)
         article = _ARTICLE.match(wanted)
@@ -195,15 +224,19 @@ def find_quote(descriptor: str | Path, document_id: str, query: str) -> QuoteRes
             if not found:
                 continue
             places = [loose.original(i) for i in found]
-            start, end = places[0], loose.original(found[0] + len(folded) - 1) + 1
+            spans = [(loose.original(i), loose.original(i + len(folded) - 1) + 1) for i in found]
+            start, end = spans[0]
             passage = text[start:end]
             differences = _loose_differences(passage, start, rest)
             if without:
                 differences = (Difference(start, without, ""), *differences)
             match = Match(start, end, passage, False, differences)
-            return QuoteResult(document_id, wanted, [], match, places, trimmed, without.strip())
+            occurrences = [_occurrence(text, a, b) for a, b in spans]
+            return QuoteResult(document_id, wanted, [], match, places, trimmed, without.strip(), occurrences)
     nearest = closest(text, wanted)
-    return QuoteResult(document_id, wanted, [], nearest and _trimmed(text, nearest, wanted), trimmed=trimmed)
+    offered = nearest and _trimmed(text, nearest, wanted)
+    occurrences = [_occurrence(text, offered.start, offered.end)] if offered else []
+    return QuoteResult(document_id, wanted, [], offered, trimmed=trimmed, occurrences=occurrences)
 
 
 def _mark(match: Match) -> str:
@@ -215,6 +248,50 @@ def _mark(match: Match) -> str:
         at = d.offset + len(d.seed)
     out.append(match.passage[at - match.start :])
     return "".join(out)
+
+
+def paste_line(start: int, end: int) -> str:
+    """What the row's start and end columns hold, as `eurasec quote` prints it: `start,end = 685,708`."""
+    return f"start,end = {start},{end}"
+
+
+MAX_LISTED = 20  # occurrences listed with their context; the first line names every one
+
+
+def _flat(text: str) -> str:
+    return _WHITE.sub(" ", text)
+
+
+def _in_context(o: Occurrence) -> str:
+    """The occurrence on one line, marked with [ ] in the text around it (white space shown as one space)."""
+    passage = _flat(o.passage)
+    if len(passage) > PASSAGE_CHARS:
+        half = (PASSAGE_CHARS - 1) // 2
+        passage = f"{passage[:half]}…{passage[-half:]}"
+    before = ("…" if o.start > len(o.before) else "") + _flat(o.before)
+    after = _flat(o.after) + ("…" if len(o.after) == CONTEXT_CHARS else "")
+    return f"{before}[{passage}]{after}"
+
+
+def _offsets(result: QuoteResult, quote: str) -> list[str]:
+    """The lines to paste: one, or one per occurrence with its context and a word on choosing."""
+    found = result.occurrences
+    if not found:
+        return []
+    if len(found) == 1:
+        return [paste_line(found[0].start, found[0].end)]
+    lines = [
+        f"it occurs {len(found)} times: choose the one your row cites, and use its start,end"
+        " (each shown in [ ] with the text around it):"
+    ]
+    width = max(len(paste_line(o.start, o.end)) for o in found[:MAX_LISTED])
+    for o in found[:MAX_LISTED]:
+        lines.append(f"  {paste_line(o.start, o.end):<{width}}   {_in_context(o)}")
+        if o.passage != quote:
+            lines.append("      (its own text differs from the quote below: run eurasec quote with that text)")
+    if len(found) > MAX_LISTED:
+        lines.append(f"  … and {len(found) - MAX_LISTED} more: quote a longer passage to tell them apart")
+    return lines
 
 
 def render_quote(result: QuoteResult) -> str:
@@ -233,6 +310,7 @@ def _render_quote(result: QuoteResult) -> str:
         lines = [
             f"found in {result.document_id} {_times(len(result.starts))}, at characters {places}"
             " (0-based, end exclusive)",
+            *_offsets(result, result.query),
             "quote:",
             result.query,
             *note,
@@ -259,6 +337,7 @@ def _render_quote(result: QuoteResult) -> str:
         _mark(m),
         "",
         f"what differs: {m.summary()}",
+        *_offsets(result, m.passage),
         "exact quote to use:",
         m.passage,
         *note,

@@ -162,6 +162,23 @@ _CODES = [
         'Copy the passage from the seed exactly (run `eurasec quote DOCUMENT_ID "text"`): keep its dashes, quotes and spaces as they are.',
     ),
     Code(
+        "quote-offset-mismatch",
+        E,
+        "provenance",
+        "A citation's offsets do not point at its quote: the seed's characters from start to end (code points,"
+        " end exclusive) are not the quote.",
+        'Set start and end to the occurrence meant; `eurasec quote DOCUMENT_ID "text"` prints every'
+        " occurrence's offsets, ready to paste.",
+    ),
+    Code(
+        "document-without-text",
+        E,
+        "provenance",
+        "A row cites a document that is registered without stored text (no seed path), so its quote cannot be checked.",
+        "Cite the document whose text is stored (the copy or translation you read), or store this one's text"
+        " with `eurasec add-document`.",
+    ),
+    Code(
         "quote-document-unknown",
         E,
         "provenance",
@@ -181,6 +198,14 @@ _CODES = [
         "seed",
         "A document's seed file does not exist.",
         "Add the seed under seeds/, byte-exact, or correct the document's `path`.",
+    ),
+    Code(
+        "seed-record-incomplete",
+        E,
+        "seed",
+        "A document's row has some but not all of seed path, sha256 and size: a stored text has all three, a"
+        " document registered without text has none.",
+        "Fill in the seed's path, sha256 and size (`eurasec add-document` does), or leave all three empty.",
     ),
     Code(
         "seed-path-unsafe",
@@ -305,6 +330,14 @@ _CODES = [
         "entities",
         "An alias row does not name exactly one entity.",
         "Fill exactly one of actor_id, organization_id and initiative_id.",
+    ),
+    Code(
+        "entity-uncited",
+        E,
+        "entities",
+        "An entity that no row citing a document refers to, so no passage shows that a document names it.",
+        "Add a citation (for an actor, a row of actor_citations with the passage that names it and its offsets),"
+        " or remove the entity if no document names it.",
     ),
     Code(
         "unused-entity",

@@ -127,6 +127,8 @@ VIEW_KEY = "eurasec:view"  # a resource's named view in the SQLite release (mode
 DOCUMENTS = "documents"  # resource role: the register of seed documents
 DOCUMENT = "document"  # a fact row's document: a foreign key into the documents table
 QUOTE = "quote"  # a fact row's verbatim passage of its document
+START = "start"  # where the quote begins in its seed: code points from 0 (W3C TextPositionSelector start)
+END = "end"  # where the quote ends in its seed: code points, exclusive (TextPositionSelector end)
 NUMBER = "number"  # an ordinal that runs 1, 2, 3… within each document (or the rest of the primary key)
 ALIAS = "alias"  # a name under which the one entity the row refers to appears in the text
 NAME = "name"  # an entity's name, shown beside its id in the release's views
@@ -141,6 +143,8 @@ RESOURCE_ROLES: dict[str, str] = {
 FIELD_ROLES: dict[str, str] = {
     DOCUMENT: "the document the row cites: a foreign key into the documents table",
     QUOTE: "a verbatim passage of the cited document that supports the row",
+    START: "where the quote begins in the seed, in code points from 0",
+    END: "where the quote ends in the seed, in code points, exclusive",
     NUMBER: "an ordinal that runs 1, 2, 3… within each document",
     ALIAS: "a name of the one entity the row refers to, as the text writes it",
     NAME: "the entity's name, shown beside its id in the release's views",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .descriptor import DOCUMENT, QUOTE, Field, ForeignKey, Resource, documents_resource
+from .descriptor import DOCUMENT, END, QUOTE, START, Field, ForeignKey, Resource, documents_resource
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -174,20 +175,56 @@ def _is_rowid_alias(resource: Resource) -> bool:
 
 
 PASSAGES = "passages"
-PASSAGE_ID = Field(
-    name="id",
-    type="integer",
-    title="Passage",
-    description="Number of the passage, counting from 1 in order of document and quote (code points).",
-    constraints={"required": True},
-)
+
+
+def _passage_id(offsets: bool) -> Field:
+    order = "its place in the document (start, then end)" if offsets else "quote (code points)"
+    return Field(
+        name="id",
+        type="integer",
+        title="Passage",
+        description=f"Number of the passage, counting from 1 in order of document and {order}.",
+        constraints={"required": True},
+    )
+
+
+@dataclass(frozen=True)
+class PassageColumns:
+    """The names of the passages' columns (each the citing tables' own field of that role)."""
+
+    document: str
+    quote: str
+    start: str | None = None  # with offsets (roles `start` and `end`), a passage is a place in its seed...
+    end: str | None = None
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """What tells passages apart, and what a citing row shares with the passage it cites: (document,
+        start, end); without offsets, (document, quote)."""
+        if self.start is not None and self.end is not None:
+            return (self.document, self.start, self.end)
+        return (self.document, self.quote)
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        """Every column but the id, in the table's order."""
+        return (*self.key, self.quote) if self.start is not None else self.key
+
+
+def cites_offsets(resource: Resource) -> bool:
+    """A fact table whose rows say where their quote is in the seed (roles `start` and `end`)."""
+    return resource.is_fact_table and resource.role_field(START) is not None and resource.role_field(END) is not None
 
 
 def passages_resource(resources: Sequence[Resource]) -> Resource | None:
-    """The `passages` table of the SQLite database: every distinct (document, quote) pair that rows cite.
+    """The `passages` table of the SQLite database: every distinct passage that rows cite.
 
-    Derived, like the views: its document and quote columns are the first fact table's own fields
-    (roles `document` and `quote`), pointing at the table of seed documents (role `documents`).
+    With offsets (every fact table has fields of roles `start` and `end`), a passage is a distinct
+    (document, start, end) with its quote: a quote that a seed has twice is two passages. Without
+    them (an older or a smaller package), it is a distinct (document, quote).
+
+    Derived, like the views: its columns are the first fact table's own fields of those roles,
+    its document pointing at the table of seed documents (role `documents`).
     """
     documents = documents_resource(list(resources))
     facts = [r for r in resources if r.is_fact_table]
@@ -197,13 +234,21 @@ def passages_resource(resources: Sequence[Resource]) -> Resource | None:
     document, quote = cited.role_field(DOCUMENT), cited.role_field(QUOTE)
     if document is None or quote is None:  # never: a fact table has both
         return None
+    start, end = cited.role_field(START), cited.role_field(END)
+    key: tuple[Field, ...]
+    fields: tuple[Field, ...]
+    if start is not None and end is not None and all(cites_offsets(r) for r in facts):
+        key, fields = (document, start, end), (_passage_id(True), document, start, end, quote)
+    else:
+        key, fields = (document, quote), (_passage_id(False), document, quote)
+    names = [f.name for f in key]
     return Resource(
         name=PASSAGES,
         path="",
         title="Passages",
         description="Every distinct passage that rows cite, once each, with a full-text index (passages_fts)."
-        f" A row cites a passage when its {document.name} and {quote.name} are the passage's.",
-        fields=(PASSAGE_ID, document, quote),
+        f" A row cites a passage when its {', '.join(names[:-1])} and {names[-1]} are the passage's.",
+        fields=fields,
         primary_key=("id",),
         foreign_keys=(
             ForeignKey(fields=(document.name,), resource=documents.name, reference_fields=documents.primary_key),
@@ -211,14 +256,18 @@ def passages_resource(resources: Sequence[Resource]) -> Resource | None:
     )
 
 
-def passage_columns(passages: Resource) -> tuple[str, str]:
-    """The passages' (document, quote) column names."""
-    return passages.fields[1].name, passages.fields[2].name
+def passage_columns(passages: Resource) -> PassageColumns:
+    """The passages' columns, found by their roles."""
+    document, quote = passages.role_field(DOCUMENT), passages.role_field(QUOTE)
+    assert document is not None and quote is not None  # passages_resource made it so
+    start, end = passages.role_field(START), passages.role_field(END)
+    return PassageColumns(document.name, quote.name, start.name if start else None, end.name if end else None)
 
 
 def sqlite_passages_indexes(passages: Resource) -> list[str]:
-    """The passages' unique (document, quote) index, which also serves look-ups from the citing rows."""
-    document, quote = passage_columns(passages)
-    unique = quote_identifier(f"idx_{passages.name}_{document}_{quote}")
-    columns = f"{quote_identifier(document)}, {quote_identifier(quote)}"
+    """The passages' unique index on what tells them apart ((document, start, end), or (document, quote)),
+    which also serves look-ups from the citing rows and the key on the document."""
+    key = passage_columns(passages).key
+    unique = quote_identifier(f"idx_{passages.name}_{'_'.join(key)}")
+    columns = ", ".join(map(quote_identifier, key))
     return [f"CREATE UNIQUE INDEX {unique} ON {quote_identifier(passages.name)} ({columns})"]

@@ -16,9 +16,11 @@ from typing import Any
 from .descriptor import (
     ALIAS,
     DOCUMENT,
+    END,
     NAME,
     QUOTE,
     ROLE_KEY,
+    START,
     VIEW_KEY,
     Field,
     ForeignKey,
@@ -28,26 +30,30 @@ from .schema import PASSAGES, quote_identifier, sqlite_table_ddl
 
 METADATA_TABLE = "eurasec_metadata"  # the database's own table of versions and checksums
 
-# Named views that join ids to names. Nothing of them is written here: a resource declares its view
-# ("eurasec:view": its name, its description, and perhaps a column that lists names from a link table),
-# and the query is made from the descriptor's foreign keys and roles (descriptor.py): each reference
-# into a table with a `name` field is joined for that name; a table with an `alias` field names one
-# entity among several. The SQL is laid out by the rules below, so the same descriptor always makes
-# the same bytes.
+# Named views that join ids to names. Nothing of them is written here: a resource declares its views
+# ("eurasec:view": an object, or a list of them, each with a name, a description, and perhaps a column
+# that lists, from a link table, the names it refers to, or the keys where the table referred to has no
+# name), and each query is made from the descriptor's foreign keys and roles (descriptor.py): each
+# reference into a table with a `name` field is joined for that name; a table with an `alias` field
+# names one entity among several; a row's provenance (roles document, start, end, quote) comes last.
+# The SQL is laid out by the rules below, so the same descriptor always makes the same bytes.
 WIDTH = 120  # where a view's SQL is wrapped
 _COLUMNS = " " * len("SELECT ")  # a column list's continuation lines
 _INNER = " " * 12  # an expression's continuation lines within the column list
 _VIEW_KEYS, _LIST_KEYS = {"name", "description", "list"}, {"column", "resource", "where"}
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+PROVENANCE = (DOCUMENT, START, END, QUOTE)  # the roles of a row's citation, shown in this order, last
 
 
 class ViewError(ValueError):
     """A declared view cannot be made from the descriptor: why, in a sentence. `role_missing`: because no
-    table declares a role the view needs (a `name` field), rather than because the declaration is wrong."""
+    table declares a role the view needs (a `name` field), rather than because the declaration is wrong.
+    `index`: which of a resource's declarations, when it declares a list of them (None: the one object)."""
 
-    def __init__(self, message: str, *, role_missing: bool = False) -> None:
+    def __init__(self, message: str, *, role_missing: bool = False, index: int | None = None) -> None:
         super().__init__(message)
         self.role_missing = role_missing
+        self.index = index
 
 
 @functools.lru_cache(maxsize=1024)
@@ -140,10 +146,19 @@ def _wrapped(pieces: Sequence[str], start: int, indent: str, after: int = 0) -> 
     return "\n".join([*lines, line])
 
 
-def _declaration(resource: Resource) -> tuple[str, str, dict[str, Any] | None]:
+def _declarations(resource: Resource) -> list[tuple[int | None, Any]]:
+    """The resource's view declarations, each with its place in the list (None: the one object)."""
     view = resource.view
+    if isinstance(view, list):
+        if not view:
+            raise ViewError(f"{VIEW_KEY} is an empty list: declare a view (an object), or a list of them")
+        return list(enumerate(view))
+    return [(None, view)]
+
+
+def _declaration(view: Any) -> tuple[str, str, dict[str, Any] | None]:
     if not isinstance(view, dict):
-        raise ViewError(f"{VIEW_KEY} must be an object with a name and a description")
+        raise ViewError(f"{VIEW_KEY} must be an object with a name and a description, or a list of them")
     unknown = sorted(set(view) - _VIEW_KEYS)
     if unknown:
         raise ViewError(f"{VIEW_KEY} has the unknown key {unknown[0]!r} (known: description, list, name)")
@@ -159,13 +174,15 @@ def _declaration(resource: Resource) -> tuple[str, str, dict[str, Any] | None]:
 
 @dataclass(frozen=True)
 class _Listing:
-    """A column that lists, per row, the names that a link table's rows refer to."""
+    """A column that lists, per row, what a link table's rows refer to: the names, where the table they
+    refer to has a name field (role `name`); else the keys themselves."""
 
     column: str
     link: Resource
     back: Field  # the link table's reference to the view's own table...
     back_to: str  # ...and the field it refers to there
-    entity: _Named  # the link table's reference to the names listed
+    listed: Field  # the link table's reference to what is listed...
+    entity: _Named | None  # ...and the table whose names are listed (None: the link's own values are)
     where: dict[str, str]
 
 
@@ -179,6 +196,8 @@ def _listing(view: str, resource: Resource, listing: dict[str, Any], tables: dic
     column, link_name, where = listing.get("column"), listing.get("resource"), listing.get("where") or {}
     if not isinstance(column, str) or not column or not isinstance(link_name, str):
         raise ViewError(f"the view {view!r}: its list needs a column (the list's name) and a resource")
+    if column in resource.field_names:
+        raise ViewError(f"the view {view!r}: its list's column {column!r} is named like a field of {resource.name!r}")
     link = tables.get(link_name)
     if link is None:
         raise ViewError(f"the view {view!r} lists from the resource {link_name!r}, which the package does not have")
@@ -188,12 +207,18 @@ def _listing(view: str, resource: Resource, listing: dict[str, Any], tables: dic
             f"the view {view!r}: {link_name!r} needs exactly one foreign key of one field into {resource.name!r}"
             f" (it has {len(back)})"
         )
+    others = [
+        f
+        for f in link.fields
+        if f != back[0][0] and (k := link.foreign_key(f.name)) is not None and len(k.reference_fields) == 1
+    ]
     named = [n for n in _named_references(link, tables) if n.field != back[0][0]]
-    if len(named) != 1:
+    if len(named) != 1 and (named or len(others) != 1):
         raise ViewError(
             f"the view {view!r}: {link_name!r} needs exactly one other foreign key into a table with a field of"
-            f" {ROLE_KEY} {NAME!r}, whose names it lists (it has {len(named)})",
-            role_missing=not named,
+            f" {ROLE_KEY} {NAME!r}, whose names it lists (it has {len(named)}), or else one other foreign key"
+            f" alone, whose values it lists (it has {len(others)})",
+            role_missing=not named and len(others) > 1,
         )
     if not isinstance(where, dict):
         raise ViewError(f"the view {view!r}: its list's where must be an object of field names and values")
@@ -206,12 +231,23 @@ def _listing(view: str, resource: Resource, listing: dict[str, Any], tables: dic
                 f"the view {view!r} lists the rows of {link_name!r} whose {name} is {value!r}, which is not"
                 + (f" one of its values ({', '.join(map(str, enum))})" if enum else " a string")
             )
-    return _Listing(column, link, back[0][0], back[0][1].reference_fields[0], named[0], dict(where))
+    entity = named[0] if named else None
+    listed = entity.field if entity else others[0]
+    return _Listing(column, link, back[0][0], back[0][1].reference_fields[0], listed, entity, dict(where))
 
 
-def view_query(resource: Resource, resources: Sequence[Resource]) -> tuple[str, str, str]:
-    """(name, description, query) of the view a resource declares; ViewError if it cannot be made."""
-    name, description, listing = _declaration(resource)
+_ONLY: Any = object()  # view_query's default declaration: the resource's only one
+
+
+def view_query(resource: Resource, resources: Sequence[Resource], declaration: Any = _ONLY) -> tuple[str, str, str]:
+    """(name, description, query) of a view the resource declares (the one given, else its only one);
+    ViewError if it cannot be made."""
+    if declaration is _ONLY:
+        declarations = _declarations(resource)
+        if len(declarations) != 1:
+            raise ViewError(f"{resource.name!r} declares {len(declarations)} views: say which")
+        declaration = declarations[0][1]
+    name, description, listing = _declaration(declaration)
     tables = {r.name: r for r in resources}
     named = _named_references(resource, tables)
     listed = _listing(name, resource, listing, tables) if listing is not None else None
@@ -232,6 +268,11 @@ def view_query(resource: Resource, resources: Sequence[Resource]) -> tuple[str, 
             role_missing=True,
         )
     return name, description, _named_query(resource, named, listed)
+
+
+def _provenance(resource: Resource) -> list[Field]:
+    """The fields of a row's citation (roles document, start, end and quote), in that order."""
+    return [f for f in map(resource.role_field, PROVENANCE) if f is not None]
 
 
 def _from(main: str, joins: Sequence[str]) -> list[str]:
@@ -259,16 +300,16 @@ def _label(field_name: str, taken: set[str]) -> str:
 
 
 def _named_query(resource: Resource, named: list[_Named], listed: _Listing | None) -> str:
-    """The table's columns, each reference followed by the name it refers to, any list of names, and then
-    the row's provenance (roles document and quote) on a line of its own."""
-    listing_tables = [listed.link.name, listed.entity.table.name] if listed else []
+    """The table's columns, each reference followed by the name it refers to, any list, and then the row's
+    provenance (roles document, start, end and quote) on a line of its own."""
+    listing_tables = [listed.link.name, *([listed.entity.table.name] if listed.entity else [])] if listed else []
     *aliases, main = _aliases([*(n.table.name for n in named), *listing_tables, resource.name])
     joined = {n.field.name: (n, alias) for n, alias in zip(named, aliases, strict=False)}
     taken = set(resource.field_names)
-    own, provenance = [], []
+    provenance = _provenance(resource)
+    own = []
     for f in resource.fields:
-        if f.role in (DOCUMENT, QUOTE):
-            provenance.append(f"{main}.{_ident(f.name)}")
+        if f in provenance:
             continue
         own.append(f"{main}.{_ident(f.name)}")
         if f.name in joined:
@@ -277,28 +318,46 @@ def _named_query(resource: Resource, named: list[_Named], listed: _Listing | Non
             taken.add(label)
             own.append(f"{alias}.{_ident(n.name.name)} AS {_ident(label)}")
     if listed:
-        link, entity = aliases[len(named) :]
-        name = f"{entity}.{_ident(listed.entity.name.name)}"
-        conditions = [
-            f"{link}.{_ident(listed.back.name)} = {main}.{_ident(listed.back_to)}",
-            *(f"{link}.{_ident(k)} = {_literal(v)}" for k, v in listed.where.items()),
-        ]
-        own.append(
-            f"(SELECT group_concat({_ident(listed.entity.name.name)}, '; ') FROM (\n"
-            f"{_INNER}SELECT {name} FROM {_ident(listed.link.name)} {link} "
-            f"{_join(listed.entity, entity, link, inner=True)}\n"
-            f"{_INNER}WHERE {' AND '.join(conditions)} ORDER BY {name})) AS {_ident(listed.column)}"
-        )
+        own.append(_list_column(listed, aliases[len(named) :], main))
     joins = [_join(joined[n.field.name][0], joined[n.field.name][1], main) for n in named]
-    select = _select([own, provenance] if provenance else [own])
+    cited = [f"{main}.{_ident(f.name)}" for f in provenance]
+    select = _select([own, cited] if cited else [own])
     return "\n".join([*select, *_from(f"{_ident(resource.name)} {main}", joins)])
 
 
+def _list_column(listed: _Listing, aliases: Sequence[str], main: str) -> str:
+    """The list of a row's names (each entity once, by name), or of its keys (each once), '; '-joined."""
+    link = aliases[0]
+    conditions = [
+        f"{link}.{_ident(listed.back.name)} = {main}.{_ident(listed.back_to)}",
+        *(f"{link}.{_ident(k)} = {_literal(v)}" for k, v in listed.where.items()),
+    ]
+    source = f"{_ident(listed.link.name)} {link}"
+    if listed.entity is None:  # the keys themselves: one each, in order
+        value = listed.listed.name
+        inner = f"SELECT DISTINCT {link}.{_ident(value)} FROM {source}"
+        order = f"{link}.{_ident(value)}"
+    else:  # each entity once, by name (two of one name are two)
+        entity = aliases[1]
+        value = listed.entity.name.name
+        key = f"{entity}.{_ident(listed.entity.key.reference_fields[0])}"
+        join = _join(listed.entity, entity, link, inner=True)
+        inner = f"SELECT DISTINCT {key}, {entity}.{_ident(value)} FROM {source} {join}"
+        order = f"{entity}.{_ident(value)}, {key}"
+    return (
+        f"(SELECT group_concat({_ident(value)}, '; ') FROM (\n"
+        f"{_INNER}{inner}\n"
+        f"{_INNER}WHERE {' AND '.join(conditions)} ORDER BY {order})) AS {_ident(listed.column)}"
+    )
+
+
 def _entity_query(resource: Resource, named: list[_Named]) -> str:
-    """An alias table's columns, the one entity each row names (its table, id and name), then its quote."""
+    """An alias table's columns, the one entity each row names (its table, id and name), then the row's
+    provenance (roles document, start, end and quote) on a line of its own."""
     *aliases, main = _aliases([*(n.table.name for n in named), resource.name])
     refs = {n.field.name for n in named}
-    columns = [f"{main}.{_ident(f.name)}" for f in resource.fields if f.name not in refs and f.role != QUOTE]
+    provenance = _provenance(resource)
+    columns = [f"{main}.{_ident(f.name)}" for f in resource.fields if f.name not in refs and f not in provenance]
     ids = [f"{main}.{_ident(n.field.name)}" for n in named]
     names = [f"{alias}.{_ident(n.name.name)}" for n, alias in zip(named, aliases, strict=True)]
     if len(named) == 1:
@@ -310,9 +369,11 @@ def _entity_query(resource: Resource, named: list[_Named]) -> str:
         table = _wrapped(pieces, len(_COLUMNS), _INNER, after=len(","))
         entity_id = f"coalesce({', '.join(ids)}) AS entity_id"
         entity_name = f"coalesce({', '.join(names)}) AS entity_name"
-    quotes = [f"{main}.{_ident(f.name)}" for f in resource.fields if f.role == QUOTE]
+    cited = [f"{main}.{_ident(f.name)}" for f in provenance]
     joins = [_join(n, alias, main) for n, alias in zip(named, aliases, strict=True)]
-    select = _select([[*columns, table, entity_id, entity_name, *quotes]])
+    select = _select(
+        [[*columns, table, entity_id, entity_name], cited] if cited else [[*columns, table, entity_id, entity_name]]
+    )
     return "\n".join([*select, *_from(f"{_ident(resource.name)} {main}", joins)])
 
 
@@ -322,21 +383,30 @@ class DeclaredView:
     name: str
     description: str
     query: str
+    index: int | None = None  # its place in the resource's list of declarations (None: the one object)
 
 
 def declared_views(resources: Sequence[Resource]) -> tuple[list[DeclaredView], list[tuple[Resource, ViewError]]]:
-    """The views that the resources declare and that can be made, in the resources' order, and
-    [(resource, why)] for the declarations that cannot (malformed, relations that do not fit, or a
-    role that no table declares). Their names are not checked here (see view_name_clash)."""
+    """The views that the resources declare and that can be made, in the resources' order (and each
+    resource's list's), and [(resource, why)] for the declarations that cannot (malformed, relations that
+    do not fit, or a role that no table declares; why.index says which of a list). Their names are not
+    checked here (see view_name_clash)."""
     views: list[DeclaredView] = []
     problems: list[tuple[Resource, ViewError]] = []
     for resource in resources:
         if resource.view is None:
             continue
         try:
-            views.append(DeclaredView(resource, *view_query(resource, resources)))
+            declarations = _declarations(resource)
         except ViewError as exc:
             problems.append((resource, exc))
+            continue
+        for index, declaration in declarations:
+            try:
+                views.append(DeclaredView(resource, *view_query(resource, resources, declaration), index=index))
+            except ViewError as exc:
+                exc.index = index
+                problems.append((resource, exc))
     return views, problems
 
 
@@ -345,7 +415,7 @@ def view_name_clash(name: str, resources: Sequence[Resource], earlier: Sequence[
     if any(r.name == name for r in resources):
         return f"the resource {name!r} has that name"
     if name in earlier:
-        return "another resource's view has that name"
+        return "another view has that name"
     return reserved_name_reason(name)
 
 
