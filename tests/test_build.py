@@ -826,7 +826,7 @@ def test_a_database_that_fails_its_foreign_key_check_fails_the_build(tmp_path: P
     assert sorted(p.name for p in out.iterdir()) == [NAME]
     # On the command line: what failed, that nothing changed, and whose fault it is; no traceback.
     result = invoke("build", str(DESCRIPTOR), "--out", str(out), "--quiet")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # eurasec's own fault: only bad data exits 1
     assert "error: the build failed and nothing was changed: the database failed its foreign-key check" in result.output
     assert "fault in eurasec" in result.output
     assert snapshot(out / NAME) == previous
@@ -898,3 +898,29 @@ def test_cli_build_summarises_and_quiet_silences_progress(tmp_path: Path):
     )
     loud = invoke("build", str(DESCRIPTOR), "--out", str(tmp_path / "l"))
     assert "build: writing sqlite" in loud.stderr and "build: checksums" in loud.stderr
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [{"dialect": {"delimiter": ";"}}, {"encoding": "latin-1"}, {"path": ["t.csv", "t2.csv"]}],
+    ids=["dialect", "encoding", "multipart"],
+)
+def test_a_valid_table_the_build_cannot_read_refuses_the_build_cleanly(tmp_path: Path, declared: dict):
+    # validate hands such a table to frictionless; the build writes only what it reads itself.
+    (tmp_path / "t.csv").write_text("id;n\na;1\n" if "dialect" in declared else "id,n\na,1\n", encoding="utf-8")
+    (tmp_path / "t2.csv").write_text("b,2\n", encoding="utf-8")
+    resource = {
+        "name": "t",
+        "path": "t.csv",
+        "schema": {"fields": [{"name": "id", "type": "string"}, {"name": "n", "type": "integer"}]},
+        **declared,
+    }
+    (tmp_path / "datapackage.json").write_text(
+        json.dumps({"name": "t", "version": "1.0.0", "resources": [resource]}), encoding="utf-8"
+    )
+    result = invoke("build", str(tmp_path / "datapackage.json"), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 1
+    assert "the build was refused, and nothing was changed: the table 't' is valid, but the build reads only" in (
+        result.output
+    )
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

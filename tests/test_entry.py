@@ -88,6 +88,26 @@ def test_build_as_a_process_leaves_every_file_whole(tmp_path: Path):
     assert "built" in done.stdout
 
 
+def test_an_exception_past_the_commands_is_still_an_internal_error_without_a_traceback():
+    # Whatever escapes click (here: the whole CLI failing) is said as eurasec's bug, exit status 2.
+    code = (
+        "import sys, eurasec.cli\n"
+        "def broken():\n"
+        "    raise LookupError('lost')\n"
+        "eurasec.cli.main = broken\n"
+        "sys.argv = ['eurasec', *sys.argv[1:]]\n"
+        "from eurasec._entry import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, "validate"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines()[0] == "error: internal error in eurasec: LookupError: lost"
+    assert "This is a bug in eurasec, not a problem with your data." in done.stderr
+    assert "Traceback" not in done.stderr
+    done = subprocess.run([sys.executable, "-c", code, "--debug"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith("Traceback (most recent call last):")
+
+
 def test_exit_codes_are_those_of_sys_exit(capsys: pytest.CaptureFixture[str]):
     assert exit_code(None) == 0
     assert exit_code(0) == 0

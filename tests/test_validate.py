@@ -84,18 +84,24 @@ def test_every_code_the_validator_can_emit_is_registered():
     assert used and used <= set(CODES), used - set(CODES)
 
 
-def test_a_check_that_crashes_becomes_a_finding_not_a_traceback(monkeypatch):
+def test_a_check_that_crashes_is_an_internal_error_not_a_finding(monkeypatch):
     from eurasec import validate as validate_module
+    from eurasec.validate import InternalError
 
     def check_exploding(ctx):
         raise ZeroDivisionError("boom")
         yield  # pragma: no cover
 
     monkeypatch.setattr(validate_module, "OWN_CHECKS", (*validate_module.own_checks(), check_exploding))
-    report = validate(DESCRIPTOR)
-    assert [(f.code, f.message) for f in report.findings] == [
-        ("check-failed", "the exploding check stopped: ZeroDivisionError: boom")
-    ]
+    with pytest.raises(InternalError) as raised:
+        validate(DESCRIPTOR)
+    assert raised.value.check == "exploding"
+    assert isinstance(raised.value.error, ZeroDivisionError) and raised.value.__cause__ is raised.value.error
+    assert str(raised.value) == "internal error in eurasec's exploding check: ZeroDivisionError: boom"
+    # and the CLI says so, naming eurasec, with no report and exit status 2 (tests/test_internal_errors.py)
+    result = invoke("validate", str(DESCRIPTOR), "--format", "json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "internal error in eurasec's exploding check: ZeroDivisionError: boom" in result.stderr
 
 
 def test_the_format_character_class_matches_pythons_unicodedata():

@@ -60,4 +60,17 @@ def main() -> None:
         cli_main()
     except SystemExit as stop:  # click ends every command this way, its own errors included
         leave(exit_code(stop.code))
+    except Exception as exc:  # past the command group's own net (cli.internal_error): still no traceback
+        leave(last_resort(exc, debug="--debug" in sys.argv[1:]))
     leave(0)
+
+
+def last_resort(exc: Exception, *, debug: bool) -> int:
+    """Say that eurasec failed, as every command does (cli.internal_error), and give its exit status."""
+    from .cli import internal_error
+
+    try:
+        internal_error(exc, debug=debug, what="eurasec", how="as eurasec --debug COMMAND …")
+    except SystemExit as stop:
+        return exit_code(stop.code)
+    return 2  # pragma: no cover  (internal_error always exits)

@@ -1,18 +1,88 @@
-"""The `eurasec` command: a thin layer over the library. Heavy imports happen inside commands."""
+"""The `eurasec` command: a thin layer over the library. Heavy imports happen inside commands.
+
+No command ends in a traceback: an exception that a command does not handle is a bug in eurasec (an
+InternalError from a check, or anything else), said in one message on stderr that names eurasec, not
+the data, with exit status 2; `--debug` prints its traceback too.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from .model.descriptor import DESCRIPTOR_NAME
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_DEBUG = "eurasec.debug"  # in the context's meta, which a command's context shares with the group's
+REPORT = 'report it with the input that shows it (docs/security.md, "Reporting a problem", says how)'
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[_DEBUG] = True
+
+
+debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_debug,
+    help="On an internal error (a bug in eurasec), print its traceback.",
+)
+
+
+def internal_error(exc: BaseException, *, debug: bool, what: str, how: str = "with --debug") -> NoReturn:
+    """Say that eurasec failed, not the data, and exit 2: one message on stderr (and, with debug, the
+    traceback of the exception that caused it before it); nothing on stdout.
+
+    what: where it failed, when exc is no InternalError (which names its check itself): "eurasec's fmt command".
+    how: how to run it again to see the traceback.
+    """
+    from .model.findings import InternalError
+    from .model.text import escape_text
+
+    if isinstance(exc, InternalError):
+        cause, message = exc.error, str(exc)
+    else:
+        cause, message = exc, f"internal error in {what}: {type(exc).__name__}: {exc}"
+    if debug:  # escaped as the message is: an exception's text may quote the data
+        click.echo(escape_text("".join(traceback.format_exception(cause)).rstrip("\n"), keep="\n"), err=True)
+        advice = f"Please {REPORT}, with the traceback above."
+    else:
+        advice = f"Run it again {how} to see the traceback, and {REPORT}."
+    click.echo(f"error: {escape_text(message)}", err=True)
+    click.echo(f"This is a bug in eurasec, not a problem with your data. {advice}", err=True)
+    sys.exit(2)
+
+
+class _Eurasec(click.Group):
+    """The command group: an exception a command does not handle is eurasec's bug (see internal_error)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit, EOFError):
+            raise  # click's own: usage errors, Ctrl-C, a normal exit
+        except Exception as exc:
+            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+                raise  # the reader went away: click leaves quietly
+            name = ctx.invoked_subcommand
+            own = name in ("validate", "build")  # the commands with a --debug of their own
+            internal_error(
+                exc,
+                debug=bool(ctx.meta.get(_DEBUG)),
+                what=f"eurasec's {name} command" if name else "eurasec",
+                how="with --debug" if own else f"as eurasec --debug {name or 'COMMAND'} …",
+            )
+
 
 descriptor_argument = click.argument(
     "descriptor",
@@ -33,8 +103,9 @@ def descriptor_option(help_text: str) -> Callable[[F], F]:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Eurasec, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="eurasec")
+@debug_option
 def cli() -> None:
     """eurasec: the Eurasian security discourse as data, and the tools that keep it correct."""
 
@@ -57,11 +128,14 @@ def cli() -> None:
     help="fast: frictionless' data checks run column-wise, with the same findings; "
     "frictionless: frictionless itself on every table (the slower reference).",
 )
+@debug_option
 def validate(descriptor: Path, fmt: str, engine: str) -> None:
     """Check a data package and report every problem with its file, line and field.
 
-    DESCRIPTOR defaults to datapackage.json. Exit status: 0 valid (warnings allowed),
-    1 invalid data, 2 usage error or unreadable descriptor.
+    DESCRIPTOR defaults to datapackage.json. Where a limit cuts the list (at most 1,000 errors
+    a table, as frictionless), the report says how many it left out. Exit status: 0 valid
+    (warnings allowed), 1 invalid data, 2 usage error, unreadable descriptor or an internal
+    error in eurasec (a bug: no report is printed, and --debug shows the traceback).
     """
     from .model.descriptor import DescriptorError
     from .model.text import escape_text
@@ -359,19 +433,22 @@ def _size(n: float) -> str:
     help="Folder in which the release folder <name>-<version>/ is written.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr; only the summary.")
+@debug_option
 def build(descriptor: Path, out: Path, quiet: bool) -> None:
     """Validate, then write a release: Parquet, SQLite, descriptor, Datasette metadata, CSV zip, SHA256SUMS.
 
     Nothing is written when the data is invalid (the validation report is shown instead) or when
     a name or file would lead outside its folder. The new release replaces the previous one in one
     atomic step: a failed or interrupted build leaves the previous release untouched, and builds
-    into the same --out take turns. Exit status: 0 built, 1 invalid data, a refused or failed build,
-    2 usage error or unreadable descriptor, 130 interrupted.
+    into the same --out take turns. Exit status: 0 built, 1 invalid data or a refused build, 2
+    usage error, unreadable descriptor or an internal error (a bug in eurasec, in validation or in a
+    release that fails its own checks; --debug shows the traceback), 130 interrupted.
     """
     import sqlite3
 
     from .build import BuildError, BuildInterrupted, SwapError, build_release
     from .build.context import ExportCheckError
+    from .build.release import BuildUnsupportedError
     from .model.descriptor import DescriptorError
     from .model.paths import UnsafePathError
     from .model.text import escape_text
@@ -390,7 +467,7 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
         click.echo(render_text(exc.report), nl=False)
         click.echo("error: the package is invalid, so nothing was built", err=True)
         sys.exit(1)
-    except UnsafePathError as exc:
+    except (UnsafePathError, BuildUnsupportedError) as exc:
         click.echo(f"error: the build was refused, and nothing was changed: {escape_text(str(exc))}", err=True)
         sys.exit(1)
     except BuildInterrupted as exc:
@@ -408,7 +485,7 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
     except ExportCheckError as exc:
         click.echo(f"error: the build failed and nothing was changed: {escape_text(str(exc))}", err=True)
         click.echo("This is a fault in eurasec, not in the data: please report it with this message.", err=True)
-        sys.exit(1)
+        sys.exit(2)  # only bad data exits 1
     rows = sum(result.rows.values())
     click.echo(
         f"built {result.folder}: {len(result.rows)} tables, {rows} rows, "

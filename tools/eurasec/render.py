@@ -20,7 +20,7 @@ import stat
 from collections import defaultdict
 from pathlib import Path
 
-from .model.findings import Finding, Report
+from .model.findings import Finding, Report, Truncation
 from .model.text import escape_markdown, escape_text, safe_json
 
 
@@ -31,10 +31,15 @@ def _plural(n: int, word: str) -> str:
 def summary(report: Report) -> str:
     rows = sum(report.tables.values())
     verdict = "valid" if report.valid else "invalid"
-    return (
+    line = (
         f"{verdict}: {_plural(len(report.errors), 'error')}, {_plural(len(report.warnings), 'warning')}"
         f" in {_plural(len(report.tables), 'table')} ({_plural(rows, 'row')})"
     )
+    if report.truncations:  # the counts are of the findings listed: say that there are more
+        more = sum(t.left_out for t in report.truncations)
+        line += f"; at least {more:,} more not listed" if more else "; there may be more, not listed"
+        line += " (a limit was reached: see the notes)"
+    return line
 
 
 def _place(f: Finding) -> str:
@@ -42,16 +47,26 @@ def _place(f: Finding) -> str:
     return f"{place} [{f.field}]" if f.field else place
 
 
+def _truncations(report: Report) -> list[Truncation]:
+    return sorted(report.truncations, key=Truncation.sort_key)
+
+
 def render_text(report: Report) -> str:
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for f in report.sorted():
         by_file[f.file].append(f)
+    cut: dict[str, list[Truncation]] = defaultdict(list)
+    for t in _truncations(report):
+        cut[t.file].append(t)
     out: list[str] = []
-    for file, findings in by_file.items():
+    for file in sorted(by_file.keys() | cut.keys()):
         out.append(escape_text(file))
-        for f in findings:
+        for f in by_file.get(file, []):
             out.append(escape_text(f"  {_place(f)}: {f.severity.value} {f.code}: {f.message}"))
             out.append(escape_text(f"      hint: {f.hint}"))
+        for t in cut.get(file, []):  # after the findings it cut
+            out.append(escape_text(f"  {t.file}: note: {t.message}"))
+            out.append(escape_text(f"      hint: {t.hint}"))
         out.append("")
     out.append(summary(report))
     return "\n".join(out) + "\n"
@@ -177,6 +192,10 @@ def render_github(report: Report) -> str:
         props.append(f"title={_escape_property(title)}")
         message = escape_text(f"{f.message}. Hint: {f.hint}")
         out.append(f"::{f.severity.value} {','.join(props)}::{_escape_data(message)}")
+    for t in _truncations(report):  # a notice: no fault of the data, but the list above is not all of it
+        props = [f"file={_escape_property(escape_text(t.file))}", f"title={_escape_property('not all listed')}"]
+        message = escape_text(f"{t.message}. Hint: {t.hint}")
+        out.append(f"::notice {','.join(props)}::{_escape_data(message)}")
     out.append(summary(report))
     return "\n".join(out) + "\n"
 
@@ -191,6 +210,10 @@ def render_markdown_summary(report: Report) -> str:
             cells = [escape_markdown(_place(f)), f.severity.value, f"`{f.code}`"]
             cells += [escape_markdown(f.message), escape_markdown(f.hint)]
             lines.append("| " + " | ".join(cells) + " |")
+    if report.truncations:
+        lines += ["", "Not every finding is listed:", ""]
+        for t in _truncations(report):
+            lines.append(f"- {escape_markdown(t.file)}: {escape_markdown(t.message)}. {escape_markdown(t.hint)}")
     return "\n".join(lines) + "\n"
 
 

@@ -1,16 +1,25 @@
-"""`validate`: every check over a package, as one Report. The CLI only renders it."""
+"""`validate`: every check over a package, as one Report. The CLI only renders it.
+
+A check that crashes is a bug in eurasec, never a finding about the data: validate raises InternalError
+(naming the check, with the exception it raised) instead of returning a report. Where a limit cut the
+findings (frictionless' 1000 errors a table, our own caps), the report says so (Report.truncations).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextvars
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from .checks.context import Context
-from .model.codes import finding
-from .model.descriptor import DESCRIPTOR_NAME, load_package
-from .model.findings import Finding, Report
-from .read.dataset import load_dataset
+from .model.descriptor import DESCRIPTOR_NAME, DescriptorError, load_package
+from .model.findings import Finding, InternalError, Report, Truncation, collect_truncations
+from .read.dataset import Dataset, load_dataset
+
+__all__ = ["ENGINES", "InternalError", "validate"]
 
 Check = Callable[[Context], Iterable[Finding]]
 
@@ -130,17 +139,75 @@ def _descriptor_broken(findings: list[Finding]) -> bool:
     return any(f.code in _DESCRIPTOR_ERRORS and f.file == DESCRIPTOR_NAME for f in findings)
 
 
-def _run_check(check: Check, ctx: Context) -> list[Finding]:
-    """A check's findings; a check that crashes becomes a finding itself, never a traceback."""
+@contextmanager
+def _internal(check: str) -> Iterator[None]:
+    """An exception in this block is a bug in eurasec's `check`: InternalError. A DescriptorError (the
+    descriptor cannot be read at all) and an InternalError already named pass as they are."""
     try:
-        return list(check(ctx))
+        yield
+    except (DescriptorError, InternalError):
+        raise
     except Exception as exc:
-        name = check.__name__.removeprefix("check_")
-        return [finding("check-failed", DESCRIPTOR_NAME, f"the {name} check stopped: {type(exc).__name__}: {exc}")]
+        raise InternalError(check, exc) from exc
+
+
+def _check_name(check: Check) -> str:
+    return getattr(check, "__name__", repr(check)).removeprefix("check_")
+
+
+def _run_check(check: Check, ctx: Context) -> list[Finding] | InternalError:
+    """A check's findings, or, if it crashed, the InternalError that says so (eurasec's bug, never a finding).
+
+    Returned, not raised: our checks read the descriptor too, and their findings wait until it is mended
+    (see validate), so a crash on a descriptor that frictionless finds broken is not reported either.
+    """
+    try:
+        with _internal(_check_name(check)):
+            return list(check(ctx))
+    except InternalError as exc:
+        return exc
+
+
+def _own_limits(findings: list[Finding], dataset: Dataset) -> list[Truncation]:
+    """Where our own checks listed only the first findings of a kind in a file (the fix is the same for all):
+    the canonical check lists at most canonical.MAX_LINES_REPORTED lines not in canonical form, and the
+    reader stops looking for bare carriage returns at strict.MAX_LINES_REPORTED lines."""
+    from .checks.canonical import MAX_LINES_REPORTED as CANONICAL_LIMIT
+    from .read.strict import MAX_LINES_REPORTED as BARE_CR_LIMIT
+
+    listed = Counter((f.file, f.code) for f in findings)
+    cuts: dict[tuple[str, str], Truncation] = {}
+    for resource in dataset.package.resources:
+        table = dataset.tables.get(resource.name)
+        if table is None:
+            continue
+        file = resource.path
+        shown = listed[(file, "not-canonical")]
+        if shown >= CANONICAL_LIMIT and len(table.noncanonical_lines) > shown:
+            cuts[(file, "not-canonical")] = Truncation(
+                file=file,
+                what="lines not in canonical form",
+                shown=shown,
+                at_least=len(table.noncanonical_lines),
+                reason=f"validate lists at most {CANONICAL_LIMIT:,} a file",
+                hint="Run eurasec fmt: it rewrites them all.",
+            )
+        shown = listed[(file, "bare-carriage-return")]
+        if shown >= BARE_CR_LIMIT:
+            cuts[(file, "bare-carriage-return")] = Truncation(
+                file=file,
+                what="lines with a bare carriage return",
+                shown=shown,
+                at_least=shown,
+                reason=f"validate stops looking for them after {BARE_CR_LIMIT:,} lines a file",
+                hint="Mend these (end every line with LF), then run eurasec validate again to see the rest.",
+            )
+    return list(cuts.values())
 
 
 def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") -> Report:
-    """Check a package. Raises DescriptorError only when the descriptor cannot be read at all.
+    """Check a package. Raises DescriptorError only when the descriptor cannot be read at all, and
+    InternalError when a check crashes (a bug in eurasec: no report is made then).
 
     engine: "fast" (default) runs frictionless' data checks column-wise, with frictionless itself
     for the descriptor and for irregular files; "frictionless" runs frictionless on everything
@@ -148,7 +215,15 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
-    package = load_package(descriptor)
+    with collect_truncations() as truncations, _internal("validate"):  # a stage without a name of its own
+        report = _validate(descriptor, engine)
+        report.truncations = [*truncations, *_own_limits(report.findings, report.dataset)]
+    return report
+
+
+def _validate(descriptor: str | Path, engine: str) -> Report:
+    with _internal("descriptor"):
+        package = load_package(descriptor)
     from .checks.engine.reference import reference_findings
     from .read.dataset import locate
 
@@ -156,55 +231,59 @@ def validate(descriptor: str | Path = DESCRIPTOR_NAME, *, engine: str = "fast") 
     # data files, to a file outside the package is never handed to frictionless; and where a data file's
     # path leaves the package, frictionless checks the descriptor only (it reads no data file for that),
     # never the data. Validation touches no network and reads no file outside the package.
-    refused = reference_findings(package, data_paths=False)
-    outside = any(
-        problem is not None and problem.code != "file-not-regular"
-        for problem in (locate(package, r)[1] for r in package.resources)
-    )
+    with _internal("descriptor"):
+        refused = reference_findings(package, data_paths=False)
+        outside = any(
+            problem is not None and problem.code != "file-not-regular"
+            for problem in (locate(package, r)[1] for r in package.resources)
+        )
     data_engine = "none" if refused or outside else engine
     only_descriptor = outside and not refused and engine != "none"
+    # The checks in other threads run in a copy of this context: what they say of their limits is collected.
     with ThreadPoolExecutor(max_workers=1) as pool:
         # frictionless' check of the descriptor is pure Python; reading the tables is mostly pyarrow and
         # numpy, which let go of the GIL: on two cores the two overlap.
-        described = pool.submit(_check_descriptor, package.path) if data_engine == "fast" or only_descriptor else None
-        dataset = load_dataset(package)
+        described = (
+            pool.submit(contextvars.copy_context().run, _check_descriptor, package.path)
+            if data_engine == "fast" or only_descriptor
+            else None
+        )
+        with _internal("reading"):
+            dataset = load_dataset(package)
         findings: list[Finding] = list(dataset.findings)
         said = set(findings)
         findings.extend(f for f in refused if f not in said)  # a resource's path: the dataset said it
         for table in dataset.tables.values():
             findings.extend(table.findings)
-        try:
+        with _internal("descriptor"):
             descriptor_findings = described.result() if described is not None else []
-        except Exception as exc:  # never a traceback, whatever the descriptor holds
-            descriptor_findings = [
-                finding("check-failed", DESCRIPTOR_NAME, f"the descriptor check stopped: {type(exc).__name__}: {exc}")
-            ]
     ctx = Context(dataset=dataset)
     checks = () if _descriptor_broken([*findings, *descriptor_findings]) else own_checks()
-    own: list[Finding] = []
+    own: list[list[Finding] | InternalError] = []
     if checks:
-        own.extend(_run_check(checks[0], ctx))  # the seeds first: the quote check reads what passed
+        own.append(_run_check(checks[0], ctx))  # the seeds first: the quote check reads what passed
     # The project's checks and frictionless' data checks are independent: they run at once, and the
     # kernels of each (pyarrow and numpy let go of the GIL) fill the two cores.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        own_results = pool.map(lambda check: _run_check(check, ctx), checks[1:])
-        try:
-            if only_descriptor:
-                findings.extend(descriptor_findings)
-            elif data_engine == "fast":
-                from .checks.engine.fast import run_fast
+        own_results = [pool.submit(contextvars.copy_context().run, _run_check, check, ctx) for check in checks[1:]]
+        if only_descriptor:
+            findings.extend(descriptor_findings)
+        elif data_engine == "fast":
+            from .checks.engine.fast import run_fast
 
+            with _internal("fast data"):
                 findings.extend(run_fast(package.path, dataset, descriptor_findings))
-            elif data_engine == "frictionless":
-                from .checks.engine.fast import run_reference
+        elif data_engine == "frictionless":
+            from .checks.engine.fast import run_reference
 
+            with _internal("frictionless data"):
                 findings.extend(run_reference(package.path, dataset))
-        except Exception as exc:  # frictionless itself failed: say so, never a traceback
-            findings.append(finding("check-failed", DESCRIPTOR_NAME, f"the data checks could not run: {exc}"))
-        for found in own_results:
-            own.extend(found)
+        own.extend(result.result() for result in own_results)
     if not _descriptor_broken(findings):  # our checks read the descriptor too: their findings wait until it is mended
-        findings.extend(own)
+        for outcome in own:
+            if isinstance(outcome, InternalError):
+                raise outcome
+            findings.extend(outcome)
     report = Report(
         descriptor=str(package.path.relative_to(package.root))
         if package.path.is_relative_to(package.root)

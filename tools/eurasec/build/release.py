@@ -317,6 +317,11 @@ def _export_all(release: ReleaseInput, staged: Path, say: Callable[[str], None])
     return digests
 
 
+class BuildUnsupportedError(Exception):
+    """The package is valid, but a table's file is one that the build does not read (a dialect, an encoding,
+    inline data, several files): validate hands such tables to frictionless; the build refuses them."""
+
+
 @dataclass
 class _Progress:
     """How far a build got, for a truthful word when it is interrupted."""
@@ -361,6 +366,14 @@ def _build(descriptor: str | Path, out: Path, say: Callable[[str], None], where:
         raise BuildError(report)
     package = report.dataset.package
     name = release_folder_name(package)  # again, right before paths are made of the names: never trust validation ran
+    foreign = [(r, report.dataset.tables[r.name].foreign) for r in package.resources]
+    for resource, why in foreign:
+        if why is not None:
+            raise BuildUnsupportedError(
+                f"the table {resource.name!r} is valid, but the build reads only UTF-8 CSV files with the"
+                f" default dialect, and {why}: convert the file to plain UTF-8 CSV (then `eurasec fmt`), or"
+                " use frictionless' own tools for this package"
+            )
     say("typing tables")
     try:
         tables = {r.name: typed_from_text(r, report.dataset.tables[r.name].columns) for r in package.resources}

@@ -39,8 +39,8 @@ def check_canonical(ctx: Context) -> Iterator[Finding]:
                 " and never decompresses one",
             )
         table = ctx.dataset.tables.get(resource.name)
-        if table is None or not table.readable:
-            continue
+        if table is None or not table.readable or table.foreign is not None:
+            continue  # a file frictionless reads its own way (a dialect, another encoding …) has no form of ours
         file = resource.path
         if table.has_bom:
             yield finding("bom", file, "the file starts with a UTF-8 byte-order mark", line=1)

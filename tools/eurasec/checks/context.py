@@ -26,9 +26,11 @@ class Context:
         return self.dataset.package.resources
 
     def table(self, resource: Resource) -> Table | None:
-        """The resource's table, if it could be read and has a header."""
+        """The resource's table, if it could be read and has a header; never one that frictionless reads
+        otherwise than we would (a dialect, another encoding, inline data …: table.foreign), which our
+        checks leave alone rather than misread."""
         table = self.dataset.tables.get(resource.name)
-        if table is None or not table.readable or table.header is None:
+        if table is None or not table.readable or table.header is None or table.foreign is not None:
             return None
         return table
 

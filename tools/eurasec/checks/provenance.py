@@ -303,7 +303,12 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                 suggestions[key] = closest(ctx.seeds[doc], quote, folded[doc]) if searched else _NOT_SEARCHED
             match = suggestions[key]
             if not isinstance(match, Match):  # not searched, or nothing alike
-                alike = "" if match is _NOT_SEARCHED else ", and no passage of it is alike"
+                alike = (
+                    f" (not searched for the closest passage: validate does that for the first {MAX_SUGGESTIONS}"
+                    " broken quotes of a run)"
+                    if match is _NOT_SEARCHED
+                    else ", and no passage of it is alike"
+                )
                 yield finding(
                     "quote-not-found",
                     file,

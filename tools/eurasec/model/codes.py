@@ -415,14 +415,6 @@ _CODES = [
         " 128 characters, such as eurasec. This is stricter than frictionless, which also allows '/' and a"
         " leading '.' or '-': a name here is one path component.",
     ),
-    # eurasec itself.
-    Code(
-        "check-failed",
-        E,
-        "internal",
-        "A check could not run to its end on this input.",
-        "Fix the other findings first; if this one stays, report it as a bug in eurasec.",
-    ),
 ]
 
 # Every error type that frictionless reports is passed through under its own name.

@@ -311,7 +311,21 @@ def _role(raw: dict[str, Any]) -> str | None:
     return role if isinstance(role, str) else None
 
 
-def parse_resource(raw: dict[str, Any]) -> Resource:
+def _referenced_schema(root: Path, value: str) -> Any:
+    """A schema given by a local path (Table Schema allows one): the JSON of a regular file inside the
+    package, read within the descriptor's bounds. The raw descriptor keeps the path, and frictionless, which
+    then checks the resource whole, reads the file itself; a file that cannot be read gives no fields here
+    (frictionless' check of the descriptor, or the reference guard, says why)."""
+    try:
+        path = resolve_inside(root, value, allow_symlinks=False)
+        return parse_json(read_regular(path, MAX_DESCRIPTOR_BYTES), value)
+    except (UnsafePathError, OSError, DescriptorError):
+        return {}
+
+
+def parse_resource(raw: dict[str, Any], root: Path | None = None) -> Resource:
+    """root: the package's folder, where a schema given by a local path is read from (without it, the
+    schema must be inline)."""
     name = str(raw["name"])
     schema = raw.get("schema") or {}
     if isinstance(schema, str) and is_remote(schema):
@@ -319,6 +333,8 @@ def parse_resource(raw: dict[str, Any]) -> Resource:
             f"resource {name!r}: the schema is the remote reference {schema!r}, which is never fetched"
             " (remote-reference): inline the schema in datapackage.json"
         )
+    if isinstance(schema, str) and root is not None:
+        schema = _referenced_schema(root, schema)
     if not isinstance(schema, dict):
         raise DescriptorError(f"resource {name!r}: the schema must be inline, not {type(schema).__name__}")
     fks = []
@@ -350,8 +366,8 @@ def load_package(path: str | Path) -> Package:
     if not isinstance(raw.get("resources"), list):
         raise DescriptorError(f"{path}: a data package descriptor needs a 'resources' list")
     try:
-        resources = tuple(parse_resource(r) for r in raw["resources"])
-    except (KeyError, TypeError, AttributeError) as exc:
+        resources = tuple(parse_resource(r, path.resolve().parent) for r in raw["resources"])
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # `"constraints": "x"`: dict() raises ValueError
         raise DescriptorError(f"{path}: a resource is malformed ({exc!r})") from None
     return Package(path=path.resolve(), raw=raw, resources=resources, text=text)
 

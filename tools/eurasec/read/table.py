@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..model.codes import finding
 from ..model.findings import Finding
+from ..model.paths import NotRegularFileError, not_regular_reason, open_regular
 from .kernels import byte_lengths
 from .strict import (
     BOM,
@@ -66,6 +67,14 @@ class Table:
     noncanonical_lines: list[int] = field(default_factory=list)
     fast: bool = False  # read by the fast path: regular enough to check without frictionless
     readable: bool = True
+    # Why frictionless would read the file otherwise than we do (a dialect, another encoding, inline data …),
+    # when it would: then the file is not read here at all, no check of ours looks at it, and frictionless
+    # checks its data (read/dataset.py foreign_reason, checks/engine/coverage.py).
+    foreign: str | None = None
+    # Why frictionless, reading this file as we did, would still take its text otherwise: the encoding,
+    # delimiter or header row it detects from the file's head (read/dataset.py sniffed_reason, which the fast
+    # engine asks). Our checks read it as it is; frictionless checks its data.
+    sniffed: str | None = None
 
     @property
     def num_rows(self) -> int:
@@ -525,10 +534,12 @@ def _slow_form_facts(parsed: CsvTable, table: Table) -> None:
             table.noncanonical_lines.append(start)
 
 
-def load_table(path: Path, file: str, expected_header: list[str]) -> Table:
+def load_table(path: Path, file: str, expected_header: list[str], foreign: str | None = None) -> Table:
     """Read one resource's file, fast when it is regular; never raises on bad data.
 
     A compressed file and a schema of more than MAX_COLUMNS fields are refused before a byte is read.
+    foreign: why frictionless would read this file otherwise than we do (read/dataset.py foreign_reason);
+    then only whether it is a regular file is asked, and its bytes are not read.
     """
     findings: list[Finding] = []
     compressed = compressed_reason(file)
@@ -537,6 +548,9 @@ def load_table(path: Path, file: str, expected_header: list[str]) -> Table:
     elif len(expected_header) > MAX_COLUMNS:
         message = f"the schema has {len(expected_header):,} fields, over the {MAX_COLUMNS:,} limit"
         findings.append(finding("too-many-columns", file, message))
+    if foreign is not None and not findings:
+        if regular_file(path, file, findings):
+            return Table(file=file, foreign=foreign)
     raw = None if findings else map_bytes(path, file, findings)
     if raw is None:
         table = Table(file=file, findings=findings, readable=False)
@@ -553,4 +567,23 @@ def load_table(path: Path, file: str, expected_header: list[str]) -> Table:
     return from_csv_table(parsed)
 
 
-__all__ = ["Table", "load_table"]
+def regular_file(path: Path, file: str, findings: list[Finding]) -> bool:
+    """Whether the path is a regular file that can be opened (it is not read); a finding says why not."""
+    import os
+
+    try:
+        os.close(open_regular(path, follow_symlinks=False))
+    except FileNotFoundError:
+        findings.append(finding("file-missing", file, f"{file} does not exist"))
+    except NotRegularFileError:
+        findings.append(
+            finding("file-not-regular", file, f"{file} is {not_regular_reason(path) or 'not a regular file'}")
+        )
+    except OSError as exc:
+        findings.append(finding("file-unreadable", file, f"{file} cannot be read: {exc.strerror or exc}"))
+    else:
+        return True
+    return False
+
+
+__all__ = ["Table", "load_table", "regular_file"]

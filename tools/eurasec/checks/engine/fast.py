@@ -1,17 +1,24 @@
-"""The data checks frictionless makes, run fast: our column-wise engine where the file is regular,
-frictionless itself where it is not, and frictionless always for the descriptor."""
+"""The data checks frictionless makes, run fast: our column-wise engine where it covers a resource
+(coverage.py: what it reads natively, what frictionless' own cell reader reads column by column), frictionless
+itself for every other resource, and frictionless always for the descriptor. Never a guess: the findings are
+frictionless' own (tests/test_differential.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ...model.codes import finding
+from ...model.descriptor import Resource
 from ...model.findings import Finding
-from ...read.dataset import Dataset
+from ...read.dataset import Dataset, locate, sniffed_reason
 from ...read.strict import declared_compression
-from . import tabular
+from ...read.table import Table
+from . import coverage, tabular
 from .reference import check_descriptor, run_frictionless, run_frictionless_on, translate_task
 from .tabular import (
+    FrictionlessReaderError,
     PatternUndecidableError,
     check_resource,
     lookup_keys,
@@ -35,36 +42,31 @@ def withheld(dataset: Dataset) -> set[str]:
     return names
 
 
+def not_regular(dataset: Dataset) -> set[str]:
+    """Resources whose file is not a regular file (a FIFO, a device, a folder, a symlink): read by no engine."""
+    return {
+        name
+        for name, table in dataset.tables.items()
+        if not table.readable and any(f.code == "file-not-regular" for f in table.findings)
+    }
+
+
 def run_fast(descriptor: Path, dataset: Dataset, descriptor_findings: list[Finding] | None = None) -> list[Finding]:
     """descriptor_findings: frictionless' verdict on the descriptor, if already at hand (see validate)."""
     findings = check_descriptor(descriptor) if descriptor_findings is None else list(descriptor_findings)
     if findings:
         return findings  # the descriptor must be mended before its data can be read against it
     package = dataset.package
-    missing_values = {
-        r.name: list(package.raw["resources"][i].get("schema", {}).get("missingValues", [""]))
-        for i, r in enumerate(package.resources)
-    }
     refused = withheld(dataset)  # not read by any engine: their own findings say why
-    typed = [
-        r
-        for r in package.resources
-        if (t := dataset.tables.get(r.name)) is not None
-        and t.readable
-        and t.header is not None
-        and r.name not in refused
-    ]
-    # One table after another: validate runs the project's own checks alongside on the other core,
-    # and more threads would only take turns at the GIL.
-    columns = {r.name: typed_columns(r, dataset.tables[r.name], missing_values[r.name]) for r in typed}
+    plans, columns, failed = _read(dataset, refused)
     lookups = {}
     for resource in package.resources:
         for fk in resource.foreign_keys:
-            if fk.resource in columns:
+            if fk.resource in columns and fk.resource not in failed:
                 lookups[(fk.resource, fk.reference_fields)] = lookup_keys(columns[fk.resource], fk.reference_fields)
     names = set(package.resource_names)
     resource_paths = {r.name: r.path for r in package.resources}
-    slow = _left_to_frictionless(dataset, refused)
+    slow = _left_to_frictionless(dataset, plans, refused, failed)
     # A file that cannot be opened fails its own resource and every resource whose keys need it,
     # as in frictionless (where our file-level finding then says it better).
     unopened = {
@@ -99,15 +101,95 @@ def run_fast(descriptor: Path, dataset: Dataset, descriptor_findings: list[Findi
         if resource.name not in slow:
             checked.append(resource)
     for resource in checked:
-        raw = check_resource(resource, dataset.tables[resource.name], columns[resource.name], lookups)
-        findings.extend(translate_task(dataset, resource.name, [e.descriptor for e in raw]))
+        raw, seen = check_resource(resource, dataset.tables[resource.name], columns[resource.name], lookups)
+        findings.extend(translate_task(dataset, resource.name, [e.descriptor for e in raw], seen=seen))
     if slow:
-        unsafe, guarded = frictionless_pattern_guard(dataset, slow)
+        unsafe, guarded = frictionless_pattern_guard(dataset, set(slow))
         findings.extend(guarded)
         handed = [n for n in package.resource_names if n in slow and n not in unsafe]
         if handed:
             findings.extend(run_frictionless_on(descriptor, dataset, handed))
     return findings
+
+
+def _read(
+    dataset: Dataset, refused: set[str]
+) -> tuple[dict[str, coverage.Plan], dict[str, dict[str, tabular.Column]], dict[str, str]]:
+    """Each resource's plan (coverage.plan), the typed columns of those the fast engine reads, and those where
+    frictionless' own cell reader failed on a cell (frictionless fails there too), with why."""
+    package = dataset.package
+    plans = {
+        r.name: coverage.plan(raw, r, package)
+        for r, raw in zip(package.resources, package.raw["resources"], strict=True)
+    }
+    # One table after another: validate runs the project's own checks alongside on the other core,
+    # and more threads would only take turns at the GIL. What frictionless detects in a file's head is asked
+    # here, not while the files are read: only this engine needs it.
+    columns: dict[str, dict[str, tabular.Column]] = {}
+    failed: dict[str, str] = {}
+    for resource, raw in zip(package.resources, package.raw["resources"], strict=True):
+        table = dataset.tables.get(resource.name)
+        if resource.name in refused or not _ours(table, plans[resource.name]):
+            continue
+        assert table is not None
+        path = locate(package, resource)[0]
+        table.sniffed = sniffed_reason(path, raw, table) if path is not None else "its file cannot be located"
+        if table.sniffed is not None:
+            continue  # frictionless detects another encoding, delimiter or header row in the file's head
+        try:
+            readers = _cell_readers(package, resource, plans[resource.name])
+            columns[resource.name] = typed_columns(resource, table, plans[resource.name].missing_values, readers)
+        except (FrictionlessReaderError, _NoReader) as exc:
+            failed[resource.name] = f"frictionless' own cell reader fails: {exc}"
+    return plans, columns, failed
+
+
+def routes(dataset: Dataset) -> dict[str, str]:
+    """The resources frictionless checks itself under the fast engine, with why (withheld ones are not
+    there: no engine reads them). For tests and for seeing the coverage at work."""
+    refused = withheld(dataset)
+    plans, _, failed = _read(dataset, refused)
+    return _left_to_frictionless(dataset, plans, refused, failed)
+
+
+def _ours(table: Table | None, plan: coverage.Plan) -> bool:
+    """Whether we read the resource's rows as frictionless does (its lookups may be ours): its file read by
+    the fast path, as frictionless would read it, and nothing in its descriptor we do not cover."""
+    return (
+        table is not None
+        and table.readable
+        and table.header is not None
+        and table.fast
+        and table.foreign is None
+        and table.sniffed is None
+        and plan.whole is None
+    )
+
+
+class _NoReader(Exception):
+    """frictionless cannot make a cell reader of a field: the resource goes to it whole."""
+
+
+def _cell_readers(
+    package: Any, resource: Resource, plan: coverage.Plan
+) -> dict[str, Callable[[str], tuple[Any, dict[str, str] | None]]]:
+    """frictionless' own cell reader of each field the fast engine does not read natively, built as
+    frictionless builds it: from the resource's whole schema (its missing values too), under the package's
+    version of the standard."""
+    if not plan.by_column:
+        return {}
+    import copy
+
+    from frictionless import Package as FrictionlessPackage
+    from frictionless import Schema
+
+    raw = next(r for r in package.raw["resources"] if isinstance(r, dict) and r.get("name") == resource.name)
+    try:
+        version = FrictionlessPackage.effective_datapackage_version(package.raw, None)
+        schema = Schema.from_descriptor(copy.deepcopy(raw["schema"]), datapackage_version=version)
+        return {name: schema.get_field(name).create_cell_reader() for name in plan.by_column}
+    except Exception as exc:  # frictionless refuses the schema: it says so when it checks the resource itself
+        raise _NoReader(str(exc)) from exc
 
 
 def frictionless_pattern_guard(dataset: Dataset, names: set[str]) -> tuple[set[str], list[Finding]]:
@@ -152,39 +234,56 @@ def frictionless_pattern_guard(dataset: Dataset, names: set[str]) -> tuple[set[s
     return unsafe, found
 
 
-def _left_to_frictionless(dataset: Dataset, refused: set[str] | frozenset[str] = frozenset()) -> set[str]:
-    """Resources frictionless checks itself: files the fast reader could not take, files whose size or hash
-    the descriptor records, and the resources whose foreign keys point into an irregular file (frictionless
-    reads such a file its own way, and its lookup must be the one the keys are checked against).
-    A withheld resource (`refused`) is read by no one."""
+def _left_to_frictionless(
+    dataset: Dataset,
+    plans: dict[str, coverage.Plan],
+    refused: set[str] | frozenset[str] = frozenset(),
+    failed: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Resources frictionless checks itself, with why: those the fast engine does not cover (coverage.plan:
+    a feature it does not read, a key it cannot compare as frictionless does), files the fast reader could
+    not take or that frictionless reads otherwise (table.foreign, table.sniffed), those where frictionless'
+    own cell reader failed (`failed`), and the resources whose foreign keys point into any of these (the
+    lookup must be frictionless' own). A withheld resource (`refused`) is read by no one."""
     package = dataset.package
-    slow = set()
-    for resource, raw in zip(package.resources, package.raw["resources"], strict=True):
-        table = dataset.tables.get(resource.name)
-        if table is None or not table.readable or resource.name in refused:
-            continue
-        if not table.fast or "hash" in raw or "bytes" in raw:
-            slow.add(resource.name)
-    irregular = {n for n in slow if not dataset.tables[n].fast}
+    slow = dict(failed or {})
     for resource in package.resources:
         table = dataset.tables.get(resource.name)
-        if table is not None and table.readable and any(fk.resource in irregular for fk in resource.foreign_keys):
-            slow.add(resource.name)
+        if table is None or not table.readable or resource.name in refused or resource.name in slow:
+            continue
+        plan = plans[resource.name]
+        reason = table.foreign or plan.whole or table.sniffed
+        if reason is None and not table.fast:
+            reason = "its file is irregular: the fast reader did not take it"
+        if reason is not None:
+            slow[resource.name] = reason
+    # A lookup is ours where we read the rows it is made of: else it must be frictionless' own.
+    theirs = {
+        r.name
+        for r in package.resources
+        if r.name in slow and (r.name in (failed or {}) or not _ours(dataset.tables.get(r.name), plans[r.name]))
+    }
+    for resource in package.resources:
+        table = dataset.tables.get(resource.name)
+        into = [fk.resource for fk in resource.foreign_keys if fk.resource in theirs]
+        if table is not None and table.readable and into and resource.name not in slow:
+            slow[resource.name] = f"its foreign key points into {into[0]!r}, whose rows frictionless reads itself"
     return slow
 
 
-__all__ = ["run_fast"]
+__all__ = ["routes", "run_fast"]
 
 
 def run_reference(descriptor: Path, dataset: Dataset) -> list[Finding]:
     """`--engine frictionless`: frictionless on everything, except what no engine may hand it.
 
-    A withheld resource (compressed, too wide, …) and one whose patterns Python's re cannot decide
-    within its bound are not handed over (their findings say why), nor is a resource whose foreign
-    keys would make frictionless read one of those.
+    A withheld resource (compressed, too wide, …), one whose file is not a regular file (a FIFO would
+    block frictionless for ever, a symlink lead it elsewhere) and one whose patterns Python's re cannot
+    decide within its bound are not handed over (their findings say why), nor is a resource whose
+    foreign keys would make frictionless read one of those.
     """
     package = dataset.package
-    kept_back = withheld(dataset)
+    kept_back = withheld(dataset) | not_regular(dataset)
     unsafe, guarded = frictionless_pattern_guard(dataset, set(package.resource_names) - kept_back)
     if not kept_back and not unsafe:
         return run_frictionless(descriptor, dataset)

@@ -23,7 +23,7 @@ from ...model.descriptor import (
     parse_json,
     references,
 )
-from ...model.findings import Finding
+from ...model.findings import Finding, InternalError, Truncation, note_truncation
 from ...model.paths import inside_reason, read_regular
 from ...read.dataset import Dataset, locate
 
@@ -31,6 +31,15 @@ _CONSTRAINT = re.compile(r'constraint "(\w+)" is "(.*)"$', re.S)
 _TYPE = re.compile(r'type is "(\w+)')
 _POSITION = re.compile(r'row at position "?(\d+)"?')
 _LABELS = {"blank-label", "duplicate-label", "incorrect-label", "missing-label", "extra-label"}
+
+# frictionless reports at most this many errors a table (its default limit_errors), and so does the fast
+# engine (tabular.LIMIT_ERRORS): the first ones, in frictionless' order. The report says when it cut.
+LIMIT_ERRORS = 1000
+# frictionless is run with a limit this much higher, and its errors cut to LIMIT_ERRORS here: the same
+# errors (the first, in its order), and the report can say how many it left out, up to this many (each
+# error costs frictionless some 50 µs, so that reading on to every error of a large broken table would
+# take it minutes).
+COUNT_ERRORS = 10 * LIMIT_ERRORS
 
 
 class _Lines:
@@ -119,12 +128,25 @@ def _translate(d: dict[str, Any], lines: _Lines, field_names: list[str]) -> tupl
     return note or str(d.get("message", "")), hint, field
 
 
-def translate_task(dataset: Dataset, task_name: str, descriptors: list[dict[str, Any]]) -> list[Finding]:
-    """frictionless error descriptors of one resource as our findings, on physical lines."""
+def translate_task(
+    dataset: Dataset, task_name: str, descriptors: list[dict[str, Any]], *, seen: int | None = None
+) -> list[Finding]:
+    """frictionless error descriptors of one resource as our findings, on physical lines: the first
+    LIMIT_ERRORS of them.
+
+    seen: how many errors the engine found in the resource before it cut them to the limit (None: it does
+    not say), counted up to COUNT_ERRORS (where frictionless stops counting: both engines say the same).
+    Where errors were left out, or may have been (the limit reached, and no count beyond it), the report is
+    told (note_truncation): it never cuts silently.
+    """
     resource = next((r for r in dataset.package.resources if r.name == task_name), None)
     file = resource.path if resource else DESCRIPTOR_NAME
     field_names = resource.field_names if resource else []
     lines = _Lines(dataset, task_name)
+    found = max(len(descriptors), min(seen or 0, COUNT_ERRORS))
+    descriptors = descriptors[:LIMIT_ERRORS]
+    if found > len(descriptors) or (seen is None and len(descriptors) >= LIMIT_ERRORS):
+        note_truncation(error_limit(file, len(descriptors), found))
     findings = []
     for d in descriptors:
         code = d.get("type", "")
@@ -146,6 +168,18 @@ def translate_task(dataset: Dataset, task_name: str, descriptors: list[dict[str,
             )
         )
     return findings
+
+
+def error_limit(file: str, shown: int, at_least: int) -> Truncation:
+    """What the report says of a table whose errors were cut at LIMIT_ERRORS."""
+    return Truncation(
+        file=file,
+        what="errors",
+        shown=shown,
+        at_least=at_least,
+        reason=f"validate reports at most {LIMIT_ERRORS:,} errors a table, the first ones, as frictionless does",
+        hint="Fix these, then run eurasec validate again to see the rest.",
+    )
 
 
 def _descriptor_findings(errors: list[Any]) -> list[Finding]:
@@ -244,37 +278,116 @@ def _frictionless_refuses(path: str) -> bool:
 
 
 def _guard(descriptor: Path, *, data_paths: bool = True) -> list[Finding]:
-    """The reference findings of the descriptor at this path (read afresh, within the bounds), if any."""
+    """What keeps the descriptor at this path (read afresh, within the bounds) from frictionless, if anything:
+    its reference findings, else the values frictionless would crash on (values_frictionless_crashes_on)."""
     try:
         package = load_package(descriptor)
     except DescriptorError as exc:
         return [finding("descriptor-invalid", DESCRIPTOR_NAME, str(exc))]
-    return reference_findings(package, data_paths=data_paths)
+    return reference_findings(package, data_paths=data_paths) or values_frictionless_crashes_on(package)
 
 
-def _failed(what: str, exc: BaseException) -> list[Finding]:
-    return [finding("check-failed", DESCRIPTOR_NAME, f"frictionless could not {what}: {type(exc).__name__}: {exc}")]
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def values_frictionless_crashes_on(package: Package) -> list[Finding]:
+    """Values of the descriptor that frictionless (5.x) raises an exception on instead of reporting them: a
+    `$schema` or a resource's `hash` that is not a string, a field's bound (minimum, maximum, exclusive…)
+    that its own type cannot read (frictionless would compare cells with None), and an enum value whose
+    reading raises. Each is a finding in frictionless' terms (package-, resource- or field-error), and
+    frictionless is not handed the descriptor: its crash would be eurasec's internal error, when the value
+    is the contributor's to mend."""
+    import copy
+
+    from frictionless import Field
+
+    found = []
+    if "$schema" in package.raw and not isinstance(package.raw["$schema"], str):
+        message = f"'$schema' must be a string, not {package.raw['$schema']!r}"
+        found.append(finding("package-error", DESCRIPTOR_NAME, message, field="$schema"))
+    for raw in package.raw["resources"]:
+        if not isinstance(raw, dict):
+            continue
+        for key in ("$schema", "hash"):
+            if raw.get(key) and not isinstance(raw[key], str):
+                message = f"resource {raw.get('name')!r}: {key!r} must be a string, not {raw[key]!r}"
+                found.append(finding("resource-error", DESCRIPTOR_NAME, message, field=key))
+        schema = raw.get("schema")
+        fields = schema.get("fields") if isinstance(schema, dict) else None
+        for raw_field in fields if isinstance(fields, list) else []:
+            constraints = raw_field.get("constraints") if isinstance(raw_field, dict) else None
+            if not isinstance(constraints, dict) or not (set(constraints) & {*_BOUNDS, "enum"}):
+                continue
+            try:
+                field = Field.from_descriptor(copy.deepcopy(raw_field))
+                read = field.create_value_reader()
+            except Exception:
+                continue  # an invalid field: frictionless' check of the descriptor says so
+            for key in [*_BOUNDS, "enum"]:
+                value = constraints.get(key)
+                if value is None or key not in field.supported_constraints:
+                    continue
+                problem = _unreadable(read, value if key == "enum" else [value], bound=key != "enum")
+                if problem is not None:
+                    message = f"field {field.name!r}: the {key} {value!r} is not a valid {field.type}{problem}"
+                    found.append(finding("field-error", DESCRIPTOR_NAME, message, field=field.name))
+    return found
+
+
+def _unreadable(read: Any, values: Any, *, bound: bool) -> str | None:
+    """Why frictionless cannot use these constraint values, or None if it can: a reading raises, or (a
+    bound) reads as None. An enum value read as None is only a value that no cell equals."""
+    try:
+        for value in values if isinstance(values, list) else []:
+            if read(value) is None and bound:
+                return ""
+    except Exception as exc:
+        return f" ({type(exc).__name__}: {exc})"
+    return None
+
+
+def _frictionless_package(descriptor: Path) -> tuple[Any, list[Finding]]:
+    """frictionless' Package of the descriptor at this path, or, if frictionless refuses it, its findings.
+
+    Read as a package whatever the file is called: frictionless would otherwise guess what a file holds
+    from its name (a `x.resource.json` as a resource, a `x.zip` as an archive)."""
+    from frictionless import FrictionlessException
+    from frictionless import Package as FrictionlessPackage
+
+    try:
+        return FrictionlessPackage.from_descriptor(str(descriptor)), []
+    except FrictionlessException as exc:
+        return None, _descriptor_findings(exc.to_errors())
+
+
+def _translate_tasks(dataset: Dataset, tasks: list[Any], name: str | None = None) -> list[Finding]:
+    """The errors of frictionless' tasks (one a resource) as findings, the first LIMIT_ERRORS of each; the
+    task's count, up to COUNT_ERRORS, is what the report says was found. name: the one resource validated."""
+    findings = []
+    for task in tasks:
+        descriptors = [e.to_descriptor() for e in task.errors]
+        findings.extend(translate_task(dataset, name or task.name, descriptors, seen=len(descriptors)))
+    return findings
 
 
 def run_frictionless(descriptor: Path, dataset: Dataset) -> list[Finding]:
     """Validate everything with frictionless and translate its report; frictionless is imported only here.
 
     Never with a descriptor that refers to anything remote or outside the package: then its findings
-    are returned instead, and frictionless is not called.
+    are returned instead, and frictionless is not called. frictionless failing (an exception, not a
+    report) is eurasec's bug: InternalError.
     """
     refused = _guard(descriptor)
     if refused:
         return refused
-    from frictionless import validate  # heavy: deferred so that `import eurasec` stays light
-
     try:
-        report = validate(str(descriptor))
-        findings = _descriptor_findings(report.errors)
-        for task in report.tasks:
-            findings.extend(translate_task(dataset, task.name, [e.to_descriptor() for e in task.errors]))
+        package, findings = _frictionless_package(descriptor)
+        if package is None:
+            return findings
+        report = package.validate(limit_errors=COUNT_ERRORS)
+        return [*_descriptor_findings(report.errors), *_translate_tasks(dataset, report.tasks)]
     except Exception as exc:  # RecursionError too: frictionless must never end in a traceback
-        return _failed("check the package", exc)
-    return findings
+        raise InternalError("frictionless data", exc) from exc
 
 
 def check_descriptor(descriptor: Path) -> list[Finding]:
@@ -288,7 +401,7 @@ def check_descriptor(descriptor: Path) -> list[Finding]:
     try:
         return _descriptor_findings(FrictionlessPackage.validate_descriptor(str(descriptor)).errors)
     except Exception as exc:
-        return _failed("check the descriptor", exc)
+        raise InternalError("descriptor", exc) from exc
 
 
 def run_frictionless_on(descriptor: Path, dataset: Dataset, names: list[str]) -> list[Finding]:
@@ -297,15 +410,14 @@ def run_frictionless_on(descriptor: Path, dataset: Dataset, names: list[str]) ->
     refused = _guard(descriptor)
     if refused:
         return refused
-    from frictionless import Package as FrictionlessPackage
-
-    findings = []
+    findings: list[Finding] = []
     try:
-        package = FrictionlessPackage(str(descriptor))
+        package, findings = _frictionless_package(descriptor)
+        if package is None:
+            return findings
         for name in names:
-            report = package.get_resource(name).validate()
-            for task in report.tasks:
-                findings.extend(translate_task(dataset, name, [e.to_descriptor() for e in task.errors]))
+            report = package.get_resource(name).validate(limit_errors=COUNT_ERRORS)
+            findings.extend(_translate_tasks(dataset, report.tasks, name))
     except Exception as exc:
-        return [*findings, *_failed("check the data", exc)]
+        raise InternalError("frictionless data", exc) from exc
     return findings

@@ -2,10 +2,11 @@
 
 This reproduces frictionless' own row-by-row validation with the same error types, rows,
 fields and order, so that the findings are the same; `tests/test_differential.py` holds it
-to that against frictionless itself. Values are read as frictionless reads them: the common
-forms are checked with vectorized pyarrow kernels, and every other distinct value goes
-through Python exactly as frictionless parses it (int(), strptime, re with `^…$`).
-Files the fast reader could not take (irregular structure or header) are left to frictionless.
+to that against frictionless itself. Values are read as frictionless reads them: a field of
+coverage.NATIVE has its common forms checked with vectorized pyarrow kernels, and every other
+distinct value goes through Python exactly as frictionless parses it (int(), strptime, re with
+`^…$`); any other field is read by frictionless' own cell reader, once a distinct cell
+(frictionless_column). What the engine does not cover goes to frictionless whole (fast.py).
 """
 
 from __future__ import annotations
@@ -60,20 +61,62 @@ class Column:
     type_error: np.ndarray  # the cell is present but not of the field's type
     key: pa.Array  # the typed value written canonically (int as digits, date as ISO), null if absent or bad
     number: np.ndarray | None = None  # integers and dates (as day ordinals), for bounds; None for other types
+    # Read by frictionless' own cell reader (coverage.by_column_reason): the rows that break each constraint,
+    # as it found them, in the order it checks them; and its note for a type error. None for a native reading.
+    failures: dict[str, np.ndarray] | None = None
+    type_note: str | None = None
 
     @property
     def present(self) -> np.ndarray:
         return ~self.missing & ~self.type_error
 
 
-def _frictionless_value_reader(field: Field) -> Callable[[str], Any]:
-    """frictionless' own reader for a field type we do not read ourselves (imported only then)."""
-    from frictionless import Field as FrictionlessField
+class FrictionlessReaderError(Exception):
+    """frictionless' own cell reader raised on a cell: frictionless itself would fail there, so the resource
+    goes to it whole."""
 
-    raw = {"name": field.name, "type": field.type}
-    if field.format:
-        raw["format"] = field.format
-    return FrictionlessField.from_descriptor(raw).create_value_reader()
+
+def frictionless_column(
+    field: Field, reader: Callable[[str], tuple[Any, dict[str, str] | None]], cells: pa.Array
+) -> Column:
+    """A column read by frictionless' own cell reader (built from the field's whole descriptor, within its
+    schema: field options, formats, missing values, constraints), once a distinct cell. Its keys are not
+    read (a key over such a field goes to frictionless whole)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .coverage import FRICTIONLESS_TYPES
+
+    encoded = pc.dictionary_encode(cells)
+    values = encoded.dictionary.to_pylist()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    missing = np.zeros(len(values), dtype=bool)
+    type_error = np.zeros(len(values), dtype=bool)
+    failed: dict[str, np.ndarray] = {}
+    type_note = None
+    for i, value in enumerate(values):
+        try:
+            target, notes = reader(value)
+        except Exception as exc:  # what frictionless' reader raises, frictionless raises too
+            raise FrictionlessReaderError(f"field {field.name!r}: {type(exc).__name__}: {exc}") from exc
+        notes = dict(notes or {})
+        note = notes.pop("type", None)
+        if note is not None:
+            type_error[i], type_note = True, note
+        elif target is None:
+            missing[i] = True
+        for name in notes:
+            failed.setdefault(name, np.zeros(len(values), dtype=bool))[i] = True
+    order = list(FRICTIONLESS_TYPES.get(field.type, ()))
+    ranked = sorted(failed, key=lambda name: order.index(name) if name in order else len(order))
+    return Column(
+        missing[codes],
+        type_error[codes],
+        pa.nulls(len(cells), pa.string()),
+        failures={name: failed[name][codes] for name in ranked},
+        type_note=type_note,
+    )
 
 
 def _python_integer(cell: str) -> int | None:
@@ -110,7 +153,8 @@ def _canonical(value: Any) -> str:
 
 
 def read_column(field: Field, cells: pa.Array, missing_values: list[str]) -> Column:
-    """Type every cell of a column: common forms in bulk, every other distinct value as frictionless would."""
+    """Type every cell of a column read natively (coverage.NATIVE: string, string/uri, integer, date): common
+    forms in bulk, every other distinct value as frictionless would."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -133,7 +177,7 @@ def read_column(field: Field, cells: pa.Array, missing_values: list[str]) -> Col
         elif kind == "string" and fmt == "uri":
             python = _uri_reader()
         else:
-            python = _frictionless_value_reader(field)
+            raise ValueError(f"{kind}/{fmt} is not read natively: frictionless' cell reader reads it")
     fast_np = fast.to_numpy(zero_copy_only=False) & ~missing
     key_values: list[str | None] = [None] * len(cells)
     numbers = np.zeros(len(cells), dtype=np.int64) if kind in ("integer", "date") else None
@@ -447,6 +491,8 @@ def constraint_failures(
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if column.failures is not None:
+        return list(column.failures.items())
     failures = []
     present = column.present
     for name in _SUPPORTED.get(field.type, ["required", "enum"]):
@@ -521,12 +567,23 @@ def key_array(columns: list[Column]) -> pa.Array:
 
     if len(columns) == 1:
         return columns[0].key
-    parts = [c.key for c in columns]
+    # Parts are joined by U+001F, an absent one written U+0000 (no cell the fast path reads holds a NUL): a
+    # part that holds U+001F (or U+0001) is escaped first, so that no two keys join to the same text.
+    parts = [c.key if c.number is not None else _escaped(c.key) for c in columns]
     joined = pc.binary_join_element_wise(*parts, "\x1f", null_handling="replace", null_replacement="\x00")
     all_null = parts[0].is_null()
     for part in parts[1:]:
         all_null = pc.and_(all_null, part.is_null())
     return pc.if_else(all_null, pa.scalar(None, pa.string()), joined)
+
+
+def _escaped(part: pa.Array) -> pa.Array:
+    """A key part's texts with U+0001 doubled and U+001F written U+0001 U+0002 (as they are, when none has either)."""
+    import pyarrow.compute as pc
+
+    if not pc.any(pc.match_substring_regex(part, "[\x01\x1f]")).as_py():
+        return part
+    return pc.replace_substring(pc.replace_substring(part, "\x01", "\x01\x01"), "\x1f", "\x01\x02")
 
 
 def strictly_ascending(columns: list[Column]) -> bool:
@@ -559,9 +616,19 @@ def _repeats(keys: pa.Array) -> list[tuple[int, int]]:
     return sorted(zip(order[1:][same].tolist(), order[:-1][same].tolist(), strict=True))
 
 
-def typed_columns(resource: Resource, table: Table, missing_values: list[str]) -> dict[str, Column]:
+def typed_columns(
+    resource: Resource,
+    table: Table,
+    missing_values: dict[str, list[str]],
+    readers: dict[str, Callable[[str], tuple[Any, dict[str, str] | None]]] | None = None,
+) -> dict[str, Column]:
+    """Every field's column: natively with its missing values, or by frictionless' cell reader where given one.
+    Raises FrictionlessReaderError where that reader fails."""
+    readers = readers or {}
     return {
-        f.name: read_column(f, table.columns[f.name], missing_values)
+        f.name: frictionless_column(f, readers[f.name], table.columns[f.name])
+        if f.name in readers
+        else read_column(f, table.columns[f.name], missing_values.get(f.name, [""]))
         for f in resource.fields
         if f.name in table.columns
     }
@@ -572,17 +639,22 @@ def check_resource(
     table: Table,
     columns: dict[str, Column],
     lookups: dict[tuple[str, tuple[str, ...]], pa.Array | None],
-) -> list[RawError]:
-    """Every error frictionless would report for this resource's rows, in its order, capped at its limit."""
+) -> tuple[list[RawError], int]:
+    """Every error frictionless would report for this resource's rows, in its order, capped at its limit;
+    and how many errors were found before the cap (for the report to say how many it left out)."""
     import numpy as np
     import pyarrow.compute as pc
 
     errors: list[RawError] = []
     numbers = table.row_numbers
+    found = 0  # every error, before any source is cut at the limit
 
     def first(mask: np.ndarray) -> list[int]:
         # Rows ascend with their numbers, so no source can place more than the limit in the report.
-        return np.flatnonzero(mask)[:LIMIT_ERRORS].tolist()
+        nonlocal found
+        rows = np.flatnonzero(mask)
+        found += len(rows)
+        return rows[:LIMIT_ERRORS].tolist()
 
     def add(i: int, order: int, kind: str, **details: Any) -> None:
         number = int(numbers[i])
@@ -600,7 +672,7 @@ def check_resource(
                 position * 100,
                 "type-error",
                 cell=cells[i].as_py(),
-                note=f'type is "{f.type}/{f.format or "default"}"',
+                note=column.type_note or f'type is "{f.type}/{f.format or "default"}"',
                 **where,
             )
         undecidable: list[str] = []
@@ -618,6 +690,11 @@ def check_resource(
             errors.append(RawError(0, position * 100, {"type": "pattern-undecidable", "note": note, **where}))
     # A row with a cell too few or too many: after its cell errors, one error per extra or missing cell.
     width = len(resource.fields)
+    found += sum(
+        len(table.extra_cells.get(i, [])) + max(width - count, 0)
+        for i, count in table.cell_counts.items()
+        if not blank[i]
+    )
     for i, count in sorted(table.cell_counts.items())[:LIMIT_ERRORS]:
         if blank[i]:
             continue
@@ -629,6 +706,7 @@ def check_resource(
     # A row of empty cells is one blank-row error (frictionless drops its cell errors); so is an empty line.
     for i in first(blank):
         add(i, 0, "blank-row", note="")
+    found += len(table.blank_row_numbers)
     empty_lines = table.blank_row_numbers[:LIMIT_ERRORS]
     errors.extend(RawError(n, 0, {"type": "blank-row", "rowNumber": n, "note": ""}) for n in empty_lines)
     # Then, within a row: unique fields, the primary key, the foreign keys.
@@ -636,6 +714,7 @@ def check_resource(
     for position, f in enumerate(resource.fields):
         if f.unique:
             repeats = [] if strictly_ascending([columns[f.name]]) else _repeats(columns[f.name].key)
+            found += len(repeats)
             for row, earlier in repeats[:LIMIT_ERRORS]:
                 add(
                     row,
@@ -653,8 +732,11 @@ def check_resource(
             keys = key_array(key_columns)
             for i in first(keys.is_null().to_numpy(zero_copy_only=False)):
                 add(i, 2 * base, "primary-key", note=all_none)
-            for row, earlier in _repeats(keys)[:LIMIT_ERRORS]:
+            repeats = _repeats(keys)
+            found += len(repeats)
+            for row, earlier in repeats[:LIMIT_ERRORS]:
                 add(row, 2 * base, "primary-key", note=f"the same as in the row at position {int(numbers[earlier])}")
+        found += len(table.blank_row_numbers)  # an empty line's key is all None too
         errors.extend(
             RawError(n, 2 * base, {"type": "primary-key", "rowNumber": n, "note": all_none}) for n in empty_lines
         )
@@ -685,7 +767,7 @@ def check_resource(
         head = [e for e in errors if e.row_number < boundary]
         cut = frictionless_row_order(resource, [e for e in errors if e.row_number == boundary])
         errors = (head + cut)[:LIMIT_ERRORS]
-    return errors
+    return errors, max(found, len(errors))
 
 
 def frictionless_row_order(resource: Resource, errors: list[RawError]) -> list[RawError]:
