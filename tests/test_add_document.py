@@ -92,7 +92,10 @@ def test_a_contributor_registers_a_text_in_one_command_and_the_package_stays_val
     # validate passes (a document that no fact cites yet is no error), and the output says what comes next.
     validated = invoke("validate", package_copy / "datapackage.json")
     assert validated.exit_code == 0, validated.output
-    assert validated.output.startswith("valid: 0 errors")
+    assert "\nvalid: 0 errors" in "\n" + validated.output
+    # What the new text names and no fact of it cites yet is a warning for the curator (here: "Eurasia").
+    warned = [line for line in validated.output.splitlines() if ": warning " in line]
+    assert all("mention-uncited" in line and NEW_ID in line for line in warned), warned
     assert f'eurasec quote {NEW_ID} "a passage"' in result.stdout
 
 

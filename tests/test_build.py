@@ -20,6 +20,7 @@ import pytest
 
 from eurasec.build import BuildError, build_release
 from eurasec.build import release as release_module
+from eurasec.model.schema import MENTION_COUNTS, MENTIONS
 
 from .conftest import DESCRIPTOR, ROOT, STAKHOVSKY, line_of, total_rows
 from .faults import edit_line
@@ -56,12 +57,28 @@ def citations(name: str) -> list[tuple[str, int, int, str]]:
     return [(r[document], int(r[start]), int(r[end]), r[quote]) for r in csv_rows(name)]
 
 
+def release_files() -> list[str]:
+    """Every file a release of the checkout's data has, worked out from the data: the core files, a Parquet
+    file per table (and the derived mentions), the graph, and per document with stored text its annotations
+    and its reading page."""
+    stored = [row["id"] for row in csv_rows("documents") if row["path"]]
+    return sorted(
+        ["SHA256SUMS", "datapackage.json", "eurasec.sqlite", "metadata.json", f"{NAME}-csv.zip"]
+        + [f"parquet/{name}.parquet" for name in [*RESOURCES, MENTIONS]]
+        + [f"graph/{name}" for name in GRAPH_FILES]
+        + ["annotations/web-annotations.jsonld", "annotations/spans.jsonl", "annotations/brat/annotation.conf"]
+        + [f"annotations/brat/{doc}.{ext}" for doc in stored for ext in ("txt", "ann")]
+        + ["read/index.html"]
+        + [f"read/{doc}.html" for doc in stored]
+    )
+
+
+GRAPH_FILES = ["edges.csv", "eurasec.gexf", "eurasec.graphml", "eurasec.svg", "load.cypher", "nodes.csv"]
+
+
 def test_the_release_has_every_file_and_nothing_else(release: Path):
     files = sorted(p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file())
-    expected = sorted(
-        ["SHA256SUMS", "datapackage.json", "eurasec.sqlite", "metadata.json", f"{NAME}-csv.zip"]
-        + [f"parquet/{name}.parquet" for name in RESOURCES]
-    )
+    expected = release_files()
     assert files == expected
     assert release.name == NAME
 
@@ -489,7 +506,7 @@ def declared_views() -> list[dict]:
 def test_every_declared_view_is_written_and_answers(release: Path):
     db = connect(release)
     written = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY rowid")]
-    assert written == [view["name"] for view in declared_views()]
+    assert written == [*(view["name"] for view in declared_views()), MENTION_COUNTS]
     for name in written:
         assert db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] >= 0, name
 
@@ -629,8 +646,10 @@ def test_duckdb_reads_the_parquet_and_its_joins_match_sqlite(release: Path):
 
 def test_release_descriptor_points_at_the_release_files(release: Path):
     descriptor = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
-    assert [r["name"] for r in descriptor["resources"]] == list(RESOURCES)
+    assert [r["name"] for r in descriptor["resources"]] == [*RESOURCES, MENTIONS]
     for resource in descriptor["resources"]:
+        if resource.get("eurasec:derived"):  # the mentions: described by the build, not the package
+            continue
         path = release / resource["path"]
         assert resource["path"] == f"parquet/{resource['name']}.parquet"
         assert "bytes" not in resource and "hash" not in resource  # frictionless cannot check them on Parquet
@@ -696,7 +715,8 @@ def test_datasette_metadata_documents_every_table_and_column(release: Path):
     # Every view that a resource declares, with its description; nothing else is in the metadata.
     declared = {view["name"]: view["description"] for view in declared_views()}
     assert {name: tables[name] for name in declared} == {n: {"description": d} for n, d in declared.items()}
-    assert set(tables) == {*RESOURCES, "passages", *declared}
+    assert set(tables) == {*RESOURCES, "passages", *declared, MENTIONS, MENTION_COUNTS}
+    assert tables[MENTIONS]["description"] and tables[MENTION_COUNTS]["description"]
 
 
 def test_csv_zip_holds_the_package_as_in_the_repository(release: Path):
@@ -891,8 +911,8 @@ def test_cli_build_summarises_and_quiet_silences_progress(tmp_path: Path):
     quiet = invoke("build", str(DESCRIPTOR), "--out", str(tmp_path / "q"), "--quiet")
     assert quiet.exit_code == 0
     assert quiet.stderr == ""
-    # The release's files: one Parquet file per table, and SHA256SUMS, the descriptor, SQLite, metadata, CSV zip.
-    files = len(RESOURCES) + 5
+    # The release's files, as release_files works them out from the data.
+    files = len(release_files())
     assert quiet.stdout.startswith(
         f"built {tmp_path / 'q' / NAME}: {len(RESOURCES)} tables, {total_rows()} rows, {files} files,"
     )

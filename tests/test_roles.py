@@ -18,6 +18,7 @@ import pytest
 
 from eurasec.build import BuildError, build_release
 from eurasec.model.descriptor import load_package
+from eurasec.model.schema import MENTION_COUNTS
 from eurasec.model.views import applicable_views
 from eurasec.validate import validate
 
@@ -138,7 +139,7 @@ def test_the_renamed_package_builds_with_its_views_and_passages(renamed: Path, t
     folder = build_release(renamed / "datapackage.json", tmp_path / "out").folder
     db = sqlite3.connect(folder / "eurasec.sqlite")
     views = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY rowid")]
-    assert views == VIEWS
+    assert views == [*VIEWS, MENTION_COUNTS]  # the declared views, then the build's own count of mentions
     passages = ["id", "document_id", "start", "end", "passage"]
     assert [c[1] for c in db.execute("PRAGMA table_info(passages)")] == passages
     cited = {

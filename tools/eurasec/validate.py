@@ -37,6 +37,7 @@ def own_checks() -> tuple[Check, ...]:
         from .checks.canonical import check_canonical
         from .checks.entities import check_aliases, check_unused
         from .checks.hygiene import check_hygiene
+        from .checks.mentions import check_mentions
         from .checks.names import check_names
         from .checks.numbering import check_numbering
         from .checks.provenance import check_quotes
@@ -49,6 +50,7 @@ def own_checks() -> tuple[Check, ...]:
         OWN_CHECKS = (
             check_seeds,
             check_quotes,
+            check_mentions,
             check_roles,
             check_hygiene,
             check_unused,

@@ -51,7 +51,20 @@ def build_versions() -> dict[str, str]:
         "pyarrow": pa.__version__,
         "sqlite": sqlite3.sqlite_version,
         "python": platform.python_version(),
+        # the graph's picture is laid out by networkx and drawn by matplotlib (build/graph.py)
+        "networkx": _installed("networkx"),
+        "matplotlib": _installed("matplotlib"),
     }
+
+
+def _installed(distribution: str) -> str:
+    """A library's version without importing it (matplotlib's import is slow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def sha256_file(path: Path) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..loaders.release import HASH_KEY, SIZE_KEY, SOURCES_KEY, sources_record
-from ..model.schema import passages_resource
+from ..model.schema import mention_views, mentions_resource, passages_resource, resource_descriptor
 from ..model.views import applicable_views
 from .context import DATASETTE_METADATA, RELEASE_DESCRIPTOR, SQLITE_FILE, ReleaseInput, build_versions, sha256_file
 from .parquet import parquet_path
@@ -36,6 +36,20 @@ def export_release_descriptor(release: ReleaseInput, folder: Path) -> None:
         resource.update(path=relative, format="parquet", mediatype="application/vnd.apache.parquet")
         resource[SIZE_KEY] = path.stat().st_size
         resource[HASH_KEY] = sha256_file(path)
+    mentions = mentions_resource(release.package.resources)
+    relative = parquet_path(mentions.name) if mentions is not None else ""
+    if mentions is not None and relative in release.written:  # derived at build time (build/mentions.py)
+        path = release.written[relative]
+        derived = resource_descriptor(mentions)
+        derived.update(
+            profile="tabular-data-resource",
+            path=relative,
+            format="parquet",
+            mediatype="application/vnd.apache.parquet",
+        )
+        derived[SIZE_KEY] = path.stat().st_size
+        derived[HASH_KEY] = sha256_file(path)
+        descriptor["resources"].append(derived)
     descriptor["eurasec:build"] = build_versions()
     descriptor[SOURCES_KEY] = sources_record(release.package.root, release.package.path)
     (folder / RELEASE_DESCRIPTOR).write_text(_dump(descriptor), encoding="utf-8")
@@ -48,13 +62,18 @@ def datasette_metadata(release: ReleaseInput) -> dict[str, Any]:
     source = (raw.get("sources") or [{}])[0]
     tables: dict[str, Any] = {}
     passages = passages_resource(release.package.resources)
-    for resource in [*release.package.resources, *([passages] if passages else [])]:
+    mentions = mentions_resource(release.package.resources)
+    derived = [r for r in (passages, mentions) if r is not None]
+    for resource in [*release.package.resources, *derived]:
         tables[resource.name] = {
             "title": resource.title,
             "description": resource.description,
             "columns": {f.name: f.description for f in resource.fields},
         }
-    for name, (description, _) in applicable_views(release.package.resources).items():
+    views = applicable_views(release.package.resources)
+    if mentions is not None:
+        views.update(mention_views(mentions, release.package.resources))
+    for name, (description, _) in views.items():
         tables[name] = {"description": description}
     database = Path(SQLITE_FILE).stem
     return {

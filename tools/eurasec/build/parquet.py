@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..model.paths import UnsafePathError, unsafe_name_reason
+from ..model.schema import MENTIONS
 from .context import ReleaseInput
 
 PARQUET_DIR = "parquet"
@@ -18,14 +19,21 @@ def parquet_path(resource_name: str) -> str:
 
 
 def export_parquet(release: ReleaseInput, folder: Path) -> None:
+    """Every table, and the derived table `mentions` (build/mentions.py)."""
     import pyarrow.parquet as pq
 
+    from .mentions import mentions_table
+
     (folder / PARQUET_DIR).mkdir()
-    for resource in release.package.resources:
-        relative = parquet_path(resource.name)
+    tables = {resource.name: release.tables[resource.name] for resource in release.package.resources}
+    mentions = mentions_table(release)
+    if mentions is not None:
+        tables[MENTIONS] = mentions
+    for name, table in tables.items():
+        relative = parquet_path(name)
         # One row group and fixed writer settings: the bytes depend only on the data and pyarrow's version.
         pq.write_table(
-            release.tables[resource.name],
+            table,
             folder / relative,
             compression="zstd",
             compression_level=6,

@@ -27,10 +27,13 @@ from ..model.descriptor import DESCRIPTOR_NAME
 from ..model.findings import Report
 from ..model.names import release_folder_name
 from ..model.paths import UnsafePathError, unsafe_relative_reason
+from .annotations import export_annotations
 from .context import CHECKSUMS, ExportCheckError, ReleaseInput, sha256_file
 from .csvzip import export_csv_zip, package_files
+from .graph import export_graph
 from .metadata import export_datasette_metadata, export_release_descriptor
 from .parquet import export_parquet
+from .reading import export_reading_view
 from .sqlite import export_sqlite, verify_sqlite
 
 Exporter = Callable[[ReleaseInput, Path], None]
@@ -43,6 +46,9 @@ EXPORTERS: list[tuple[str, Exporter]] = [
     ("release descriptor", export_release_descriptor),
     ("datasette metadata", export_datasette_metadata),
     ("csv zip", export_csv_zip),
+    ("annotations", export_annotations),
+    ("graph", export_graph),
+    ("reading view", export_reading_view),
 ]
 
 # Builds into one output folder take turns, each holding an flock on this file (see _locked).

@@ -21,7 +21,10 @@ from ..model.descriptor import (
     documents_resource,
 )
 from ..model.schema import (
+    MENTIONS,
     PASSAGES,
+    mention_views,
+    mentions_resource,
     passage_columns,
     passages_resource,
     quote_identifier,
@@ -35,6 +38,7 @@ from ..model.views import (
     applicable_views,
 )
 from .context import SQLITE_FILE, ExportCheckError, ReleaseInput, build_versions
+from .mentions import mentions_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -124,6 +128,8 @@ def _indexes(resource: Resource) -> list[str]:
 
 
 def _fts(resource: Resource) -> list[str]:
+    if resource.name == MENTIONS:  # its texts are names, which the entity tables' own indexes cover
+        return []
     return sqlite_fts_ddl(resource, [passage_columns(resource).quote] if resource.name == PASSAGES else None)
 
 
@@ -234,12 +240,21 @@ def export_sqlite(release: ReleaseInput, folder: Path) -> None:
             if passages is not None:
                 tables[PASSAGES] = passages_table(passages, resources, tables)
                 resources.append(passages)
+            mentions = mentions_resource(release.package.resources)
+            derived_views: dict[str, tuple[str, str]] = {}
+            if mentions is not None:
+                table = mentions_table(release)
+                assert table is not None  # mentions_resource and mentions_table agree
+                tables[MENTIONS] = table
+                resources.append(mentions)
+                derived_views = mention_views(mentions, release.package.resources)
             in_part = _write_tables(resources, tables, db, part)
         finally:
             part.close()
         _merge(db, part_path, in_part)
         db.execute("BEGIN")
-        for name, (description, query) in applicable_views(release.package.resources).items():
+        views = {**applicable_views(release.package.resources), **derived_views}
+        for name, (description, query) in views.items():
             db.execute(f"-- {description}\nCREATE VIEW {quote_identifier(name)} AS\n{query}")
         db.execute(f"CREATE TABLE {METADATA_TABLE} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
         db.executemany(f"INSERT INTO {METADATA_TABLE} VALUES (?, ?)", sorted(metadata_rows(release).items()))

@@ -346,6 +346,16 @@ _CODES = [
         "An entity that no other row references.",
         "Link it (an alias, a role or an affiliation), or remove it if it is not in the text.",
     ),
+    Code(
+        "mention-uncited",
+        W,
+        "entities",
+        "A document's seed names an entity (by its name or an alias, as docs/curation.md#mentions matches them),"
+        " but no row from that document refers to it: what the document says of it is not recorded yet.",
+        "Cite it from that document: a row of its citation table (for an actor, actor_citations) with the passage"
+        " that names it, its start and end, or a relation or an alias row quoting it; `eurasec quote` finds the"
+        " offsets. If the name means something else there, ignore the warning.",
+    ),
     # The descriptor.
     Code(
         "descriptor-invalid",
@@ -368,7 +378,7 @@ _CODES = [
         E,
         "descriptor",
         "A resource is named like a table, index or view that the release's SQLite database makes of its own.",
-        "Rename the resource (its `name` in datapackage.json); reserved are passages, eurasec_metadata, the"
+        "Rename the resource (its `name` in datapackage.json); reserved are passages, mentions, mention_counts, eurasec_metadata, the"
         " views' names, and names that start with idx_ or sqlite_ or contain _fts.",
     ),
     Code(

@@ -271,3 +271,207 @@ def sqlite_passages_indexes(passages: Resource) -> list[str]:
     unique = quote_identifier(f"idx_{passages.name}_{'_'.join(key)}")
     columns = ", ".join(map(quote_identifier, key))
     return [f"CREATE UNIQUE INDEX {unique} ON {quote_identifier(passages.name)} ({columns})"]
+
+
+# --- the mention index (model/mentions.py finds the mentions; the build stores them) -------------------
+
+MENTIONS = "mentions"
+# Marks a resource of the release descriptor that the build derives (not a table of the package):
+# a reader that compares a release with its package (eurasec diff) leaves such a resource out.
+DERIVED_KEY = "eurasec:derived"
+MENTION_COUNTS = "mention_counts"  # the view that counts mentions per entity and document
+
+
+def mention_entity_columns(resources: Sequence[Resource]) -> dict[str, str]:
+    """Entity table -> the mentions' column that points at it.
+
+    The column is named like the alias tables' foreign key into that table (`actor_id` for `actors`),
+    else like any one-field foreign key into it, else `<table>_id`: the names a reader already knows.
+    """
+    from .mentions import alias_tables, entity_tables
+
+    entities = [r.name for r in entity_tables(resources)]
+    named: dict[str, str] = {}
+    for table in alias_tables(resources):
+        for field_name, target in table.entities:
+            named.setdefault(target, field_name)
+    for resource in resources:
+        for fk in resource.foreign_keys:
+            if len(fk.fields) == 1 and fk.resource in entities and fk.resource != resource.name:
+                named.setdefault(fk.resource, fk.fields[0])
+    columns = {name: named.get(name, f"{name}_id") for name in entities}
+    if len(set(columns.values())) < len(columns) or set(columns.values()) & set(_MENTION_OWN_FIELDS):
+        columns = {name: f"{name}_id" for name in entities}  # never two columns of one name
+    return columns
+
+
+_MENTION_OWN_FIELDS = ("id", "start", "end", "exact", "prefix", "suffix")
+
+
+def mentions_resource(resources: Sequence[Resource]) -> Resource | None:
+    """The `mentions` table of the release (SQLite and Parquet): every place where a seed names an entity.
+
+    Derived, like `passages`: one row per mention, numbered in order of document, place and entity; its
+    document pointing at the table of seed documents (role `documents`), and one column per entity table
+    (a foreign key into it; exactly one is set on each row), named as mention_entity_columns says. None
+    without a documents table or without entity tables.
+    """
+    from .descriptor import DOCUMENT, END, START
+
+    documents = documents_resource(list(resources))
+    columns = mention_entity_columns(resources)
+    if documents is None or len(documents.primary_key) != 1 or not columns:
+        return None
+    document_name = next(
+        (f.name for r in resources if r.is_fact_table for f in r.fields_with_role(DOCUMENT)), "document_id"
+    )
+    if document_name in _MENTION_OWN_FIELDS or document_name in columns.values():
+        document_name = "document_id"
+    code_points = "in code points of the seed's text from 0 (as the W3C TextPositionSelector counts)"
+    fields = (
+        Field(
+            "id",
+            "integer",
+            "Mention",
+            "Number of the mention, from 1, in order of document, place and entity.",
+            {"required": True},
+        ),
+        Field(
+            document_name,
+            _key_type(documents),
+            "Document",
+            "The document whose seed names the entity.",
+            {"required": True},
+            role=DOCUMENT,
+        ),
+        Field(
+            "start",
+            "integer",
+            "Start",
+            f"Where the mention begins, {code_points}.",
+            {"required": True, "minimum": 0},
+            role=START,
+        ),
+        Field(
+            "end",
+            "integer",
+            "End",
+            f"Where the mention ends (exclusive), {code_points}.",
+            {"required": True, "minimum": 0},
+            role=END,
+        ),
+        Field(
+            "exact",
+            "string",
+            "Exact text",
+            "The name as the seed writes it: the seed's text from start to end.",
+            {"required": True},
+        ),
+        Field(
+            "prefix",
+            "string",
+            "Prefix",
+            "Up to 32 code points of the seed just before the mention (empty at the seed's start).",
+            {},
+        ),
+        Field(
+            "suffix",
+            "string",
+            "Suffix",
+            "Up to 32 code points of the seed just after the mention (empty at the seed's end).",
+            {},
+        ),
+        *(
+            Field(
+                column,
+                _key_type(next(r for r in resources if r.name == table)),
+                f"Entity ({table})",
+                f"The entity of the table {table} that the mention names, if it is one of those.",
+                {},
+            )
+            for table, column in columns.items()
+        ),
+    )
+    foreign_keys = (
+        ForeignKey(fields=(document_name,), resource=documents.name, reference_fields=documents.primary_key),
+        *(
+            ForeignKey(fields=(column,), resource=table, reference_fields=_primary_key(resources, table))
+            for table, column in columns.items()
+        ),
+    )
+    return Resource(
+        name=MENTIONS,
+        path="",
+        title="Mentions",
+        description="Every place where a seed names an entity, by its name or an alias: derived at build time"
+        " by the rules of docs/curation.md#mentions (the longest name wins). Each row sets the column of its"
+        f" entity's table ({', '.join(columns.values())}); a name shared by entities makes a row for each.",
+        fields=fields,
+        primary_key=("id",),
+        foreign_keys=foreign_keys,
+    )
+
+
+def _key_type(resource: Resource) -> str:
+    """The type of a one-field primary key: what a foreign key into the table holds."""
+    return resource.field(resource.primary_key[0]).type
+
+
+def _primary_key(resources: Sequence[Resource], name: str) -> tuple[str, ...]:
+    return next(r.primary_key for r in resources if r.name == name)
+
+
+def mention_views(mentions: Resource, resources: Sequence[Resource]) -> dict[str, tuple[str, str]]:
+    """The view that counts mentions per entity and document: name -> (description, query)."""
+    from .descriptor import DOCUMENT, NAME
+
+    document = mentions.role_field(DOCUMENT)
+    assert document is not None  # mentions_resource made it so
+    doc = quote_identifier(document.name)
+    parts = []
+    for table, column in mention_entity_columns(resources).items():
+        entity = next(r for r in resources if r.name == table)
+        name = entity.role_field(NAME)
+        assert name is not None  # an entity table has one
+        key, col = quote_identifier(entity.primary_key[0]), quote_identifier(column)
+        parts.append(
+            f"SELECT {_sql_literal(table)} AS entity_table, m.{col} AS entity_id,"
+            f" e.{quote_identifier(name.name)} AS name,"
+            f' m.{doc} AS {doc}, COUNT(*) AS mentions, MIN(m."start") AS first_start'
+            f" FROM {quote_identifier(mentions.name)} AS m JOIN {quote_identifier(table)} AS e ON e.{key} = m.{col}"
+            f" GROUP BY m.{col}, m.{doc}"
+        )
+    query = "\nUNION ALL\n".join(parts) + f"\nORDER BY entity_table, entity_id, {doc}"
+    description = (
+        "One row per entity and document whose seed names it: how many mentions it has there (mentions) and"
+        " where the first begins (first_start)."
+    )
+    return {MENTION_COUNTS: (description, query)}
+
+
+def resource_descriptor(resource: Resource) -> dict[str, object]:
+    """A derived resource as a descriptor's JSON: name, title, description, DERIVED_KEY and its Table Schema."""
+    from .descriptor import ROLE_KEY
+
+    def field_json(f: Field) -> dict[str, object]:
+        out: dict[str, object] = {"name": f.name, "type": f.type, "title": f.title, "description": f.description}
+        if f.constraints:
+            out["constraints"] = dict(f.constraints)
+        if f.role:
+            out[ROLE_KEY] = f.role
+        return out
+
+    return {
+        "name": resource.name,
+        "title": resource.title,
+        "description": resource.description,
+        DERIVED_KEY: True,
+        "schema": {
+            "fields": [field_json(f) for f in resource.fields],
+            "primaryKey": list(resource.primary_key),
+            "foreignKeys": [
+                {"fields": list(fk.fields), "reference": {"resource": fk.resource, "fields": list(fk.reference_fields)}}
+                for fk in resource.foreign_keys
+            ],
+        },
+    }

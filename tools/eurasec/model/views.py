@@ -26,7 +26,7 @@ from .descriptor import (
     ForeignKey,
     Resource,
 )
-from .schema import PASSAGES, quote_identifier, sqlite_table_ddl
+from .schema import MENTION_COUNTS, MENTIONS, PASSAGES, quote_identifier, sqlite_table_ddl
 
 METADATA_TABLE = "eurasec_metadata"  # the database's own table of versions and checksums
 
@@ -453,7 +453,7 @@ def reserved_name_reason(name: str) -> str | None:
     build when the database is written. (A resource named like a view that a resource declares is
     reported by checks/roles.py, which knows the package's views.)
     """
-    if name in (PASSAGES, METADATA_TABLE):
+    if name in (PASSAGES, MENTIONS, MENTION_COUNTS, METADATA_TABLE):
         return f"the database has a table {name!r} of its own"
     for part, what in (("idx_", "its indexes"), ("sqlite_", "SQLite's own tables")):
         if name.lower().startswith(part):

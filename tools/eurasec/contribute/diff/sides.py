@@ -309,6 +309,8 @@ def _load(spec: str, label: str, read_descriptor: Callable[[], bytes], find: Fin
         raise DiffError(f"{label}: {DESCRIPTOR_NAME} has no 'resources' list")
     tables: dict[str, Table] = {}
     for position, raw_resource in enumerate(descriptor["resources"]):
+        if isinstance(raw_resource, dict) and raw_resource.get("eurasec:derived"):
+            continue  # made by the build from the other tables (mentions): not data that a diff compares
         table = _table(raw_resource, find, label, position)
         tables[table.name] = table
     return Side(spec, label, descriptor, str(descriptor.get("version", "")), tables)
