@@ -81,15 +81,18 @@ def read_bytes(path: Path, file: str, findings: list[Finding]) -> bytes | None:
         return None
     try:
         return read_regular(path, follow_symlinks=False)
-    except FileNotFoundError:
-        findings.append(finding("file-missing", file, f"{file} does not exist"))
-    except NotRegularFileError:
-        findings.append(
-            finding("file-not-regular", file, f"{file} is {not_regular_reason(path) or 'not a regular file'}")
-        )
     except OSError as exc:
-        findings.append(finding("file-unreadable", file, f"{file} cannot be read: {exc.strerror or exc}"))
+        findings.append(open_failure(exc, path, file))
     return None
+
+
+def open_failure(exc: OSError, path: Path, file: str) -> Finding:
+    """The finding for a data file that could not be opened: missing, not a regular file, or unreadable."""
+    if isinstance(exc, FileNotFoundError):
+        return finding("file-missing", file, f"{file} does not exist")
+    if isinstance(exc, NotRegularFileError):
+        return finding("file-not-regular", file, f"{file} is {not_regular_reason(path) or 'not a regular file'}")
+    return finding("file-unreadable", file, f"{file} cannot be read: {exc.strerror or exc}")
 
 
 MAP_AT_BYTES = 1 << 20  # files this large are mapped, not read

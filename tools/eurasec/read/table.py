@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..model.codes import finding
 from ..model.findings import Finding
-from ..model.paths import NotRegularFileError, not_regular_reason, open_regular
+from ..model.paths import open_regular
 from .kernels import byte_lengths
 from .strict import (
     BOM,
@@ -25,6 +25,7 @@ from .strict import (
     compressed_reason,
     decode,
     map_bytes,
+    open_failure,
     parse,
     unlimited_fields,
 )
@@ -573,17 +574,10 @@ def regular_file(path: Path, file: str, findings: list[Finding]) -> bool:
 
     try:
         os.close(open_regular(path, follow_symlinks=False))
-    except FileNotFoundError:
-        findings.append(finding("file-missing", file, f"{file} does not exist"))
-    except NotRegularFileError:
-        findings.append(
-            finding("file-not-regular", file, f"{file} is {not_regular_reason(path) or 'not a regular file'}")
-        )
     except OSError as exc:
-        findings.append(finding("file-unreadable", file, f"{file} cannot be read: {exc.strerror or exc}"))
-    else:
-        return True
-    return False
+        findings.append(open_failure(exc, path, file))
+        return False
+    return True
 
 
 __all__ = ["Table", "load_table", "regular_file"]

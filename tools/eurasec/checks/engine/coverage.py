@@ -146,17 +146,9 @@ NATIVE_CONSTRAINTS: dict[str, dict[str, str]] = {
         "enum": "list of YYYY-MM-DD strings",
     },
 }
-NATIVE_FIELD_KEYS = (
-    "name",
-    "type",
-    "format",
-    "title",
-    "description",
-    "example",
-    "constraints",
-    "rdfType",
-    "missingValues",  # a list of strings: the field's own missing values, instead of the schema's
-)
+# Every key a field may have is read natively (missingValues: a list of strings, the field's own missing
+# values instead of the schema's); a field option (FIELD_OPTIONS) is not.
+NATIVE_FIELD_KEYS = GENERIC_FIELD_KEYS
 SCHEMA_KEYS = ("fields", "primaryKey", "foreignKeys", "missingValues", "name", "title", "description")
 RESOURCE_KEYS = (
     "name",
