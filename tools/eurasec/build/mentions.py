@@ -12,11 +12,12 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..checks.seeds import MAX_SEED_BYTES
 from ..model.descriptor import SEED_PATH, Package, Resource
 from ..model.mentions import MentionArrays, arrow_columns, collect_names, index_mentions
-from ..model.paths import resolve_inside
+from ..model.paths import read_regular, resolve_inside
 from ..model.schema import arrow_schema, mention_entity_columns, mentions_resource
-from .context import ReleaseInput
+from .context import ExportCheckError, ReleaseInput
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -50,7 +51,10 @@ def seed_texts(package: Package, tables: dict[str, pa.Table]) -> dict[str, str]:
     for doc_id, path in zip(ids, paths, strict=True):
         if path:
             seed = resolve_inside(package.root, path, allow_symlinks=False)
-            texts[str(doc_id)] = seed.read_bytes().decode("utf-8")
+            try:
+                texts[str(doc_id)] = read_regular(seed, MAX_SEED_BYTES).decode("utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ExportCheckError(f"the seed {path} of a validated package cannot be read: {exc}") from None
     return texts
 
 

@@ -29,12 +29,16 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as url_quote
 
-from ..model.descriptor import DOCUMENT, END, NAME, QUOTE, SEED_PATH, START, TITLE, Package, Resource
-from ..model.paths import UnsafePathError, read_regular, resolve_inside, unsafe_name_reason
+from ..model.descriptor import DOCUMENT, END, NAME, QUOTE, START, TITLE, Package, Resource
+from ..model.paths import UnsafePathError, unsafe_name_reason
 from .context import ExportCheckError, ReleaseInput
+from .mentions import release_mentions
+
+if TYPE_CHECKING:
+    from ..model.mentions import Mention
 
 READ_DIR = "read"
 INDEX = "index.html"
@@ -95,29 +99,6 @@ def _shown(value: Any) -> str:
 def _rows(release: ReleaseInput, resource: Resource) -> list[dict[str, Any]]:
     table = release.tables.get(resource.name)
     return [] if table is None else table.to_pylist()
-
-
-def seed_texts(release: ReleaseInput) -> dict[str, str]:
-    """Document id -> the seed's text, for every document with stored text (the documents table's seed-path role)."""
-    from ..checks.seeds import MAX_SEED_BYTES
-
-    documents = release.package.documents
-    if documents is None or len(documents.primary_key) != 1:
-        return {}
-    path_field = documents.role_field(SEED_PATH)
-    if path_field is None:
-        return {}
-    texts = {}
-    for row in _rows(release, documents):
-        relative = row.get(path_field.name)
-        if not relative:
-            continue
-        path = resolve_inside(release.package.root, str(relative), allow_symlinks=False)  # else UnsafePathError
-        try:
-            texts[str(row[documents.primary_key[0]])] = read_regular(path, MAX_SEED_BYTES).decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ExportCheckError(f"the seed {relative} of a validated package cannot be read: {exc}") from None
-    return texts
 
 
 def _entities(package: Package, release: ReleaseInput) -> dict[tuple[str, str], Entity]:
@@ -184,14 +165,10 @@ def _citations(package: Package, release: ReleaseInput, entities: dict[tuple[str
     return facts
 
 
-def _mentions(
-    package: Package, release: ReleaseInput, texts: dict[str, str], entities: dict[tuple[str, str], Entity]
-) -> list[Fact]:
-    from ..model.mentions import find_mentions
-
+def _mentions(mentions: list[Mention], entities: dict[tuple[str, str], Entity]) -> list[Fact]:
     facts = []
     numbers: dict[str, int] = defaultdict(int)
-    for mention in find_mentions(package, release.tables, texts):
+    for mention in mentions:
         entity = entities.get((mention.entity_table, mention.entity_id))
         if entity is None:
             raise ExportCheckError(f"a mention names {mention.entity_table} {mention.entity_id!r}, which is not there")
@@ -710,10 +687,11 @@ def export_reading_view(release: ReleaseInput, folder: Path) -> None:
     documents = package.documents
     if documents is None or len(documents.primary_key) != 1:
         return  # no table of documents (validate warns role-missing): no text to read, so no pages
-    texts = seed_texts(release)
+    made = release_mentions(release)  # the seeds and their mentions, read and found once for every exporter
+    texts = made.texts
     kinds = entity_tables(package)
     entities = _entities(package, release)
-    facts = _citations(package, release, entities) + _mentions(package, release, texts, entities)
+    facts = _citations(package, release, entities) + _mentions(made.mentions.to_list(), entities)
     by_document: dict[str, list[Fact]] = defaultdict(list)
     for fact in facts:
         by_document[fact.document].append(fact)
