@@ -13,12 +13,13 @@ from .test_validate import invoke
 
 
 def seeds() -> dict[str, str]:
-    """Every document's seed text, by document id, as documents.csv points at it."""
+    """Every stored document's seed text, by document id, as documents.csv points at it (a document may be
+    registered without its text: it has no path, and nothing to quote)."""
     import csv
 
     with open(DESCRIPTOR.parent / "data/documents.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return {row["id"]: (DESCRIPTOR.parent / row["path"]).read_text(encoding="utf-8") for row in rows}
+    return {row["id"]: (DESCRIPTOR.parent / row["path"]).read_text(encoding="utf-8") for row in rows if row["path"]}
 
 
 SEEDS = seeds()
