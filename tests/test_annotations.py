@@ -23,7 +23,7 @@ from eurasec.model.mentions import find_mentions
 from eurasec.model.schema import cites_offsets
 from eurasec.validate import validate
 
-from .conftest import DESCRIPTOR, STAKHOVSKY
+from .conftest import DESCRIPTOR, STAKHOVSKY, csv_rows
 from .test_mentions import SECOND, add_second, read_tables, seeds
 
 
@@ -47,12 +47,14 @@ def exported(descriptor: Path, folder: Path) -> ReleaseInput:
 def out(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("release") / "r"
     release = exported(DESCRIPTOR, folder)
+    # A .txt and an .ann per document stored with its text, counted from the data.
+    stored = [row["id"] for row in csv_rows("documents") if row["path"]]
+    assert STAKHOVSKY in stored
     assert set(release.written) == {
         WEB_ANNOTATIONS,
         SPANS,
         BRAT_CONF,
-        f"{BRAT_DIR}/{STAKHOVSKY}.txt",
-        f"{BRAT_DIR}/{STAKHOVSKY}.ann",
+        *(f"{BRAT_DIR}/{doc}.{ext}" for doc in stored for ext in ("txt", "ann")),
     }
     assert all(path == folder / name for name, path in release.written.items())
     return folder
@@ -95,7 +97,11 @@ def test_web_annotations_are_json_ld_with_consistent_selectors(out: Path):
     assert len({item["id"] for item in items}) == len(items)
     assert by_kind == {"identifying": len(mentions), "describing": len(citing_rows())}
     # each mention names its entity; each citation its fact and the entities it refers to
-    first = next(item for item in items if item["motivation"] == "identifying")
+    first = next(  # the first mention in the Stakhovsky seed: "Belarus", in its title
+        item
+        for item in items
+        if item["motivation"] == "identifying" and item["target"]["source"] == f"brat/{STAKHOVSKY}.txt"
+    )
     assert first["body"][0] == {"type": "TextualBody", "purpose": "identifying", "value": "actors/belarus"}
     assert first["body"][1]["value"] == "Belarus"
     relation = next(item for item in items if item["id"].startswith("#affiliations-"))
@@ -164,10 +170,13 @@ def test_brat_spans_are_the_texts_slices(out: Path):
     texts = seeds()
     spans = check_brat(out, STAKHOVSKY, texts[STAKHOVSKY])
     kinds = [kind for kind, _, _ in spans.values()]
+    # The document's own mentions and citations, whatever other documents hold.
+    own = {STAKHOVSKY: texts[STAKHOVSKY]}
     assert kinds.count("actors") + kinds.count("organizations") + kinds.count("initiatives") == len(
-        find_mentions(release_input(DESCRIPTOR).package, read_tables(DESCRIPTOR.parent), texts)
+        find_mentions(release_input(DESCRIPTOR).package, read_tables(DESCRIPTOR.parent), own)
     )
-    assert len(spans) - len([k for k in kinds if k in ("actors", "organizations", "initiatives")]) == len(citing_rows())
+    cited = [row for row in citing_rows() if row[1] == STAKHOVSKY]
+    assert len(spans) - len([k for k in kinds if k in ("actors", "organizations", "initiatives")]) == len(cited)
 
 
 def test_a_passage_across_lines_is_cut_into_fragments(package_copy: Path, tmp_path: Path):
@@ -207,4 +216,6 @@ def test_made_a_part_at_a_time_the_files_are_the_same(package_copy: Path, tmp_pa
     for name in release.written:
         assert (parts / name).read_bytes() == (whole / name).read_bytes(), name
     items = json.loads((parts / WEB_ANNOTATIONS).read_text(encoding="utf-8"))["first"]["items"]
-    assert {item["target"]["source"] for item in items} == {"brat/second.txt", f"brat/{STAKHOVSKY}.txt"}
+    stored = [row["id"] for row in csv_rows("documents", package_copy) if row["path"]]
+    assert {item["target"]["source"] for item in items} == {f"brat/{doc}.txt" for doc in stored}
+    assert {"brat/second.txt", f"brat/{STAKHOVSKY}.txt"} <= {f"brat/{doc}.txt" for doc in stored}

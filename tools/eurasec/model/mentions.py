@@ -170,20 +170,28 @@ def collect_names(package: Package, column: Column) -> Names:
     import pyarrow.compute as pc
 
     parts: list[tuple[str, pa.Array, pa.Array]] = []  # (entity table, ids, names)
+    known: dict[str, pa.Array] = {}  # entity table -> its ids
     for resource in entity_tables(package):
         name_field = resource.role_field(NAME)
         assert name_field is not None
         ids, values = column(resource, resource.primary_key[0]), column(resource, name_field.name)
         if ids is not None and values is not None:
             parts.append((resource.name, ids, values))
+            known[resource.name] = ids.cast(pa.string())
     for table in alias_tables(package):
         aliases = column(table.resource, table.alias)
         if aliases is None:
             continue
-        for field_name, target in table.entities:
-            ids = column(table.resource, field_name)
-            if ids is not None:
-                parts.append((target, ids, aliases))
+        targets = [(column(table.resource, field_name), target) for field_name, target in table.entities]
+        # An alias row names one entity; one that fills several targets, or none, names nothing (alias-target).
+        filled = [pc.fill_null(pc.not_equal(ids, ""), False) for ids, _ in targets if ids is not None]
+        one = np.sum([f.to_numpy(zero_copy_only=False) for f in filled], axis=0) == 1 if filled else None
+        for ids, target in targets:
+            if ids is not None and target in known and one is not None:
+                # An alias of an id its table lacks names nothing either (validate says foreign-key).
+                there = pc.fill_null(pc.is_in(ids.cast(pa.string()), value_set=known[target]), False)
+                keep = pa.array(there.to_numpy(zero_copy_only=False) & one)
+                parts.append((target, ids.filter(keep), aliases.filter(keep)))
     kept: list[tuple[str, pa.Array, pa.Array]] = []
     for table_name, ids, values in parts:
         keep = pc.and_(pc.fill_null(pc.not_equal(ids, ""), False), pc.fill_null(pc.not_equal(values, ""), False))
