@@ -129,11 +129,25 @@ def contribute(
     pkg: Path,
     downloads: Path,
     *,
-    document_id: str = "contributor-steppe-security-notes",
-    state: str = "Sylvania",
+    document_id: str | None = None,
+    state: str | None = None,
     trend_and_step: bool = False,
 ) -> Contribution:
-    """Apply the contribution to the package folder `pkg`; the saved text goes to the folder `downloads`."""
+    """Apply the contribution to the package folder `pkg`; the saved text goes to the folder `downloads`.
+
+    By default the document's id and the new state's name are ones the package does not have yet, so the
+    story holds on a package that a contributor has already added to (even with this very story)."""
+    documents = {d["id"] for d in rows_of(pkg, "documents")}
+    actors = {a["id"] for a in rows_of(pkg, "actors")}
+    if document_id is None:
+        document_id = next(
+            f"contributor-steppe-security-notes{suffix}"
+            for suffix in ("", *(f"-{n}" for n in range(2, 100)))
+            if f"contributor-steppe-security-notes{suffix}" not in documents
+            and f"contributor-steppe-security-notes{suffix}-original" not in documents
+        )
+    if state is None:
+        state = next(name for name in ("Sylvania", "Freedonia", "Ruritania", "Latveria") if name.lower() not in actors)
     actor_id = state.lower()
     original_id = f"{document_id}-original"
     member_of = organization(pkg)

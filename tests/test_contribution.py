@@ -197,10 +197,14 @@ def test_the_second_document_shares_an_entity_and_a_relation_with_the_first(cont
     assert after == before | {added.document_id}
     # The relation: one row per citation, the same actors and relation, from each document.
     same = ("actor_id", "other_actor_id", "relation")
-    citing = {
-        r["document_id"] for r in read_csv(new, "actor_relations") if all(r[n] == added.relation[n] for n in same)
-    }
-    assert citing == {added.relation["document_id"], added.document_id}
+
+    def citing(pkg: Path) -> set[str]:
+        return {
+            r["document_id"] for r in read_csv(pkg, "actor_relations") if all(r[n] == added.relation[n] for n in same)
+        }
+
+    assert added.relation["document_id"] in citing(old) and added.document_id not in citing(old)
+    assert citing(new) == citing(old) | {added.document_id}
     # The new seed translates a document registered without stored text, which no row cites.
     documents = {r["id"]: r for r in read_csv(new, "documents")}
     assert documents[added.document_id]["translation_of"] == added.original_id
