@@ -10,7 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from eurasec.read.kernels import SLUG_PATTERN, byte_lengths, is_slug, odd_ends
+from eurasec.model import utf8
+from eurasec.model.utf8 import code_point_starts
+from eurasec.read.kernels import SLUG_PATTERN, byte_lengths, is_digits, is_slug, odd_ends, slices_equal
 
 ALPHABET = "ab-9Z -é\n="
 
@@ -85,3 +87,60 @@ def test_neighbour_order_agrees_with_comparing_python_tuples():
         expected = [(b > a) - (b < a) for a, b in itertools.pairwise(keys)]
         order = neighbour_order([pa.array(text, pa.string()), np.array(numbers, dtype=np.int64)])
         assert order.tolist() == expected, keys
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_is_digits_agrees_with_the_regex(seed: int):
+    rng = random.Random(seed)
+    for column in random_columns(seed):
+        for most in (1, 3, 18):
+            expected = [re.fullmatch(f"[0-9]{{1,{most}}}", v) is not None for v in column.to_pylist()]
+            assert is_digits(column, most).tolist() == expected
+    cells = ["0", "12", "1" * 19, "", None, "١", "１", " 1", "1\n", str(rng.randrange(10**18))]
+    expected = [True, True, False, False, False, False, False, False, False, True]
+    assert is_digits(pa.array(cells), 18).tolist() == expected
+
+
+TEXT = "Ünïcode – text ✓ 𝔘 the Union State and the UN Security Council\u00a0(CSTO)\n"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_slices_equal_compares_like_python_slices(seed: int):
+    """Every slice of the text, short (held inside the view) and long, against its own text, a changed
+    copy and a null; the text's code point offsets go through code_point_starts as the quote check's do."""
+    rng = random.Random(seed)
+    text = TEXT * 5
+    data = text.encode("utf-8")
+    starts_of = code_point_starts(data)
+    assert len(starts_of) == len(text) + 1
+    assert all(data[starts_of[i] :].decode("utf-8").startswith(text[i]) for i in range(len(text)))
+    starts, ends, values, expected = [], [], [], []
+    for _ in range(2000):
+        a = rng.randrange(len(text) + 1)
+        b = min(len(text), a + rng.choice([0, 1, 4, 11, 12, 13, 40]))
+        value: str | None = text[a:b]
+        roll = rng.random()
+        if roll < 0.2 and value:
+            i = rng.randrange(len(value))
+            value = value[:i] + ("x" if value[i] != "x" else "y") + value[i + 1 :]
+        elif roll < 0.3:
+            value = None
+        elif roll < 0.4:
+            value = value + "z"
+        starts.append(int(starts_of[a]))
+        ends.append(int(starts_of[b]))
+        values.append(value)
+        expected.append(value is not None and text[a:b] == value)
+    got = slices_equal(data, np.array(starts), np.array(ends), pa.array(values, pa.string()))
+    assert got.tolist() == expected
+
+
+def test_utf8_encode_and_decode_are_inverse_and_count_code_points():
+    for text in ["", "plain ascii", TEXT, "𝔘" * 3]:
+        cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+        data, starts = utf8.encode(cps)
+        assert data == text.encode("utf-8")
+        assert starts.tolist() == code_point_starts(data).tolist()
+        assert starts.tolist() == [len(text[:i].encode("utf-8")) for i in range(len(text) + 1)]
+        back, again = utf8.decode(np.frombuffer(data, dtype=np.uint8))
+        assert back.tolist() == cps.tolist() and again.tolist() == starts.tolist()

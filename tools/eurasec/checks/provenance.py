@@ -6,12 +6,14 @@ A fact table's document and quote are the fields of roles `document` and `quote`
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..model.codes import finding
 from ..model.descriptor import DOCUMENT, END, QUOTE, START, Resource
 from ..model.findings import Finding
-from ..read.kernels import byte_lengths, dictionary_codes
+from ..model.utf8 import code_point_starts
+from ..read.kernels import byte_lengths, dictionary_codes, is_digits, slices_equal
 from ..read.strict import MAX_CELL_CHARS
 from .context import Context, texts
 from .quotes import Match, closest, find_all, fold
@@ -113,93 +115,116 @@ def _offsets(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    typed = pc.match_substring_regex(column, r"^[0-9]{1,18}$").to_numpy(zero_copy_only=False)
-    typed &= ~column.is_null().to_numpy(zero_copy_only=False)
+    typed = is_digits(column, 18)
     values = np.zeros(len(column), dtype=np.int64)
     if typed.any():
         values[typed] = pc.cast(column.filter(pa.array(typed)), pa.int64()).to_numpy(zero_copy_only=False)
     return values, typed
 
 
-def _misplaced(
-    ctx: Context, docs: pa.Array, quotes: pa.Array, starts: np.ndarray, ends: np.ndarray, eligible: np.ndarray
-) -> np.ndarray:
-    """The eligible rows whose seed characters [start, end) are not their quote.
+@dataclass
+class _Seeds:
+    """Every seed's UTF-8 bytes one after another, and where each code point of each seed begins in them."""
 
-    Vectorized: a row's length (end - start against the quote's code points) is compared in numpy, and
-    each distinct (document, quote, start) is sliced from its seed once: many rows share a citation.
+    data: bytes
+    first: dict[str, int]  # document id -> the index, in `before`, of its first code point
+    length: dict[str, int]  # document id -> its code points
+    before: np.ndarray  # int64: the byte offset of each code point, and one past each seed's end
+
+
+def _joined_seeds(ctx: Context) -> _Seeds:
+    import numpy as np
+
+    parts, tables, first, length, base, cps = [], [], {}, {}, 0, 0
+    for doc, text in ctx.seeds.items():
+        data = text.encode("utf-8")
+        parts.append(data)
+        tables.append(code_point_starts(data) + base)
+        first[doc], length[doc] = cps, len(text)
+        base += len(data)
+        cps += len(text) + 1
+    before = np.concatenate(tables) if tables else np.zeros(0, np.int64)
+    return _Seeds(b"".join(parts), first, length, before)
+
+
+def _proven(
+    seeds: _Seeds, docs: pa.Array, quotes: pa.Array, starts: np.ndarray, ends: np.ndarray, eligible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The eligible rows that cite a seed, and those of them whose seed characters [start, end) are their
+    quote (so the quote is in the seed).
+
+    No Python code runs per row: the offsets become byte offsets into the joined seeds, and the slices
+    there are compared with the quotes in one kernel call (read/kernels.slices_equal).
     """
     import numpy as np
-    import pyarrow.compute as pc
+    import pyarrow as pa
 
-    quote_codes, quote_values = dictionary_codes(quotes)
     doc_codes, doc_values = dictionary_codes(docs)
-    seeded = np.array([doc in ctx.seeds for doc in doc_values.to_pylist()], dtype=bool)
-    eligible = eligible & (seeded[doc_codes] if len(seeded) else np.zeros(len(doc_codes), dtype=bool))
-    lengths = pc.fill_null(pc.utf8_length(quotes), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    wrong = eligible & (ends - starts != lengths)
-    sliced = eligible & ~wrong
-    if not sliced.any():
-        return wrong
-    pair = quote_codes * len(doc_values) + doc_codes
-    width = int(starts[sliced].max()) + 1
-    if (len(quote_values) * len(doc_values) + 1) * width < 2**62:
-        keys = pair * width + starts
-        distinct, first = np.unique(keys[sliced], return_index=True)
-    else:  # too many to pack in one integer: distinct pairs of (pair, start)
-        both = np.stack([pair[sliced], starts[sliced]], axis=1)
-        distinct, first = np.unique(both, axis=0, return_index=True)
-        keys = None
-    rows = np.flatnonzero(sliced)[first]
-    quote_list = texts(quote_values, quote_codes[rows].tolist())
-    doc_list = texts(doc_values, doc_codes[rows].tolist())
-    bad = np.array(
-        [
-            ctx.seeds[doc][start : start + len(quote)] != quote
-            for doc, quote, start in zip(doc_list, quote_list, starts[rows].tolist(), strict=True)
-        ],
-        dtype=bool,
+    names = doc_values.to_pylist()
+    seeded = np.array([doc in seeds.first for doc in names], dtype=bool)
+    first = np.array([seeds.first.get(doc, 0) for doc in names], dtype=np.int64)
+    length = np.array([seeds.length.get(doc, -1) for doc in names], dtype=np.int64)
+    if not len(names):
+        return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=bool)
+    checked = eligible & seeded[doc_codes]
+    rows = np.flatnonzero(checked & (starts <= ends) & (ends <= length[doc_codes]))
+    base = first[doc_codes[rows]]
+    same = slices_equal(
+        seeds.data, seeds.before[base + starts[rows]], seeds.before[base + ends[rows]], quotes.take(pa.array(rows))
     )
-    if not bad.any():
-        return wrong
-    if keys is not None:
-        wrong |= sliced & np.isin(keys, distinct[bad])
-    else:
-        bad_pairs = {tuple(pair_start) for pair_start in distinct[bad].tolist()}
-        for index in np.flatnonzero(sliced).tolist():
-            if (int(pair[index]), int(starts[index])) in bad_pairs:
-                wrong[index] = True
-    return wrong
+    proven = np.zeros(len(docs), dtype=bool)
+    proven[rows[same]] = True
+    return checked, proven
+
+
+@dataclass
+class _Offsets:
+    """A table's citations by offset: fields of roles `start` and `end`, read, and checked against the seeds."""
+
+    start_field: str
+    end_field: str
+    starts: np.ndarray  # int64, 0 where a cell is no offset
+    ends: np.ndarray
+    wrong: np.ndarray  # bool: offsets to check (integers, a usable quote, a seed) that do not point at the quote
+    proven: np.ndarray  # bool: offsets that point at the quote, which is thus in the seed
+
+
+def _read_offsets(
+    seeds: _Seeds, resource: Resource, table: Table, docs: pa.Array, quotes: pa.Array, usable: np.ndarray
+) -> _Offsets | None:
+    """The table's offsets, where it has fields of roles `start` and `end`, checked against the seeds."""
+    start_field, end_field = resource.role_field(START), resource.role_field(END)
+    if start_field is None or end_field is None:
+        return None
+    if start_field.name not in table.columns or end_field.name not in table.columns:
+        return None
+    starts, start_ok = _offsets(table.columns[start_field.name])
+    ends, end_ok = _offsets(table.columns[end_field.name])
+    checked, proven = _proven(seeds, docs, quotes, starts, ends, usable & start_ok & end_ok)
+    return _Offsets(start_field.name, end_field.name, starts, ends, checked & ~proven, proven)
 
 
 def _offset_findings(
     ctx: Context,
     resource: Resource,
     table: Table,
-    usable: np.ndarray,
+    offsets: _Offsets,
     document_field: str,
     quote_field: str,
     broken: set[tuple[str, str]],
 ) -> Iterator[Finding]:
-    """Every citation's offsets, where the table has fields of roles `start` and `end`: the seed's
-    characters from start to end (code points, end exclusive) are the quote. A quote that is nowhere in
-    its seed is quote-not-found instead; one that is elsewhere is told where, nearest first."""
+    """Every citation's offsets: the seed's characters from start to end (code points, end exclusive)
+    are the quote. A quote that is nowhere in its seed is quote-not-found instead; one that is elsewhere
+    is told where, nearest first."""
     import numpy as np
 
-    start_field, end_field = resource.role_field(START), resource.role_field(END)
-    if start_field is None or end_field is None:
-        return
-    if start_field.name not in table.columns or end_field.name not in table.columns:
-        return
-    starts, start_ok = _offsets(table.columns[start_field.name])
-    ends, end_ok = _offsets(table.columns[end_field.name])
     docs, quotes = table.columns[document_field], table.columns[quote_field]
-    wrong = np.flatnonzero(_misplaced(ctx, docs, quotes, starts, ends, usable & start_ok & end_ok)).tolist()
+    wrong = np.flatnonzero(offsets.wrong).tolist()
     for index, doc, quote in zip(wrong, texts(docs, wrong), texts(quotes, wrong), strict=True):
         if (doc, quote) in broken:
             continue  # quote-not-found says it
         text = ctx.seeds[doc]
-        start, end = int(starts[index]), int(ends[index])
+        start, end = int(offsets.starts[index]), int(offsets.ends[index])
         found = find_all(text, quote)
         nearest = min(found, key=lambda at: (abs(at - start), at))
         where = (
@@ -211,15 +236,16 @@ def _offset_findings(
         )
         there = text[start:end] if 0 <= start < end else ""
         shows = f'they are "{_excerpt(there)}"' if there else "they are no characters of the seed"
+        start_field, end_field = offsets.start_field, offsets.end_field
         yield finding(
             "quote-offset-mismatch",
             resource.path,
             f"start {start} and end {end} do not point at the quote in {doc!r}: {shows}; the quote is at"
             f" {nearest}–{nearest + len(quote)}, {where}",
             line=table.line(index),
-            field=start_field.name,
-            column=ctx.column_number(resource, start_field.name),
-            hint=f"Set {start_field.name} to {nearest} and {end_field.name} to {nearest + len(quote)}, if that"
+            field=start_field,
+            column=ctx.column_number(resource, start_field),
+            hint=f"Set {start_field} to {nearest} and {end_field} to {nearest + len(quote)}, if that"
             f' is the occurrence meant (`eurasec quote {doc} "…"` lists them all).',
         )
 
@@ -229,6 +255,7 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    seeds: _Seeds | None = None  # the seeds joined, made once a table cites them
     folded: dict[str, str] = {}  # folded seeds, made only when a broken quote needs its closest passage
     suggestions: dict[tuple[str, str], object] = {}
     tables, cited = [], []
@@ -241,15 +268,22 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
             continue  # a missing column is frictionless' to report
         docs, quotes = table.columns[cites.name], table.columns[quoted.name]
         usable = (byte_lengths(docs) > 0) & _within_limit(quotes)
-        # The table's distinct (document, quote) pairs, as integer codes made distinct by numpy.
-        quote_codes, quote_values = dictionary_codes(quotes)
-        doc_codes, doc_values = dictionary_codes(docs)
-        quote_index, doc_index = _distinct_pairs(quote_codes, doc_codes, len(quote_values), usable)
+        if seeds is None:
+            seeds = _joined_seeds(ctx)
+        offsets = _read_offsets(seeds, resource, table, docs, quotes, usable)
+        # Offsets that point at their quote prove it is in the seed: only the other rows are searched.
+        searched = usable & ~offsets.proven if offsets is not None else usable
+        rows = pa.array(np.flatnonzero(searched))
+        # The distinct (document, quote) pairs to search, as integer codes made distinct by numpy.
+        quote_codes, quote_values = dictionary_codes(quotes.take(rows))
+        doc_codes, doc_values = dictionary_codes(docs.take(rows))
+        quote_index, doc_index = _distinct_pairs(quote_codes, doc_codes, len(quote_values))
         cited.append((doc_values.take(pa.array(doc_index)), quote_values.take(pa.array(quote_index))))
-        tables.append((resource, table, usable, doc_values.to_pylist(), cites.name, quoted.name))
+        doc_names = pc.unique(docs).drop_null().to_pylist()  # the table's documents, few
+        tables.append((resource, table, usable, offsets, doc_names, cites.name, quoted.name))
     broken = _broken_pairs(ctx, cited)
     broken_quotes = pa.array(sorted({quote for _, quote in broken}), pa.string())
-    for resource, table, usable_np, doc_names, document_field, quote_field in tables:
+    for resource, table, usable_np, offsets, doc_names, document_field, quote_field in tables:
         file, column = resource.path, ctx.column_number(resource, quote_field)
         docs, quotes = table.columns[document_field], table.columns[quote_field]
         # Values that must stand in the quote (an alias, a trend's title and text).
@@ -276,7 +310,8 @@ def check_quotes(ctx: Context) -> Iterator[Finding]:
                     field=document_field,
                     column=ctx.column_number(resource, document_field),
                 )
-        yield from _offset_findings(ctx, resource, table, usable_np, document_field, quote_field, broken)
+        if offsets is not None:
+            yield from _offset_findings(ctx, resource, table, offsets, document_field, quote_field, broken)
         for doc in sorted(set(doc_names) & ctx.unreadable_documents):
             first = np.flatnonzero(pc.equal(docs, doc).to_numpy(zero_copy_only=False))
             if len(first):

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .descriptor import ALIAS, NAME, Package, Resource
+from .utf8 import decode, encode
 
 if TYPE_CHECKING:
     import numpy as np
@@ -122,7 +123,7 @@ def arrow_columns(tables: Mapping[str, Any]) -> Column:
 
 @dataclass
 class Entities:
-    """The entities that have a name, numbered: each table's ids sorted, the tables in name order."""
+    """The entities of the entity tables, numbered: each table's ids sorted, the tables in name order."""
 
     tables: list[str]
     ids: list[pa.Array]  # per table, its sorted ids
@@ -163,21 +164,56 @@ class Names:
         return [text[a:b] for a, b in zip(self.bounds[:-1].tolist(), self.bounds[1:].tolist(), strict=True)]
 
 
+def _sorted_unique(ids: pa.Array) -> pa.Array:
+    """The distinct ids, sorted; a column already in strictly increasing order (a table in canonical
+    form, sorted by its key) is taken as it is, without a hash pass and a sort."""
+    import pyarrow.compute as pc
+
+    if ids.null_count == 0 and (len(ids) < 2 or pc.all(pc.greater(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py()):
+        return ids
+    unique = pc.unique(ids).drop_null()
+    return unique.take(pc.sort_indices(unique))
+
+
 def collect_names(package: Package, column: Column) -> Names:
     """The names of every entity: its `name` and each alias naming it (empty ones left out)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts: list[tuple[str, pa.Array, pa.Array]] = []  # (entity table, ids, names)
-    known: dict[str, pa.Array] = {}  # entity table -> its ids
-    for resource in entity_tables(package):
+    # Each entity table: its ids (distinct, sorted, numbered from the table's base) and its names.
+    tables: list[str] = []
+    sorted_ids: list[pa.Array] = []
+    named: list[tuple[str, pa.Array, pa.Array]] = []  # (entity table, ids, names)
+    for resource in sorted(entity_tables(package), key=lambda r: r.name):
         name_field = resource.role_field(NAME)
         assert name_field is not None
         ids, values = column(resource, resource.primary_key[0]), column(resource, name_field.name)
-        if ids is not None and values is not None:
-            parts.append((resource.name, ids, values))
-            known[resource.name] = ids.cast(pa.string())
+        if ids is None or values is None:
+            continue
+        ids = ids.cast(pa.string())
+        filled = pc.fill_null(pc.not_equal(ids, ""), False)
+        tables.append(resource.name)
+        sorted_ids.append(_sorted_unique(ids.filter(filled)))
+        named.append((resource.name, ids, values))
+    bases = np.zeros(len(tables) + 1, np.int64)
+    np.cumsum([len(i) for i in sorted_ids], out=bases[1:])
+    entities = Entities(tables, sorted_ids, bases)
+
+    numbers: list[np.ndarray] = []
+    names: list[pa.Array] = []
+
+    def add(table_name: str, ids: pa.Array, values: pa.Array, keep: np.ndarray | None = None) -> None:
+        """The rows that name an entity of the table (a known id, a name that is not empty)."""
+        at = tables.index(table_name)
+        number = _indices(pc.index_in(ids, value_set=sorted_ids[at]))
+        filled = pc.fill_null(pc.not_equal(values, ""), False).to_numpy(zero_copy_only=False)
+        wanted = (number >= 0) & filled & (keep if keep is not None else True)
+        numbers.append(number[wanted] + bases[at])
+        names.append(values.filter(pa.array(wanted)).cast(pa.large_string()))
+
+    for table_name, ids, values in named:
+        add(table_name, ids, values)
     for table in alias_tables(package):
         aliases = column(table.resource, table.alias)
         if aliases is None:
@@ -185,34 +221,15 @@ def collect_names(package: Package, column: Column) -> Names:
         targets = [(column(table.resource, field_name), target) for field_name, target in table.entities]
         # An alias row names one entity; one that fills several targets, or none, names nothing (alias-target).
         filled = [pc.fill_null(pc.not_equal(ids, ""), False) for ids, _ in targets if ids is not None]
-        one = np.sum([f.to_numpy(zero_copy_only=False) for f in filled], axis=0) == 1 if filled else None
+        if not filled:
+            continue
+        one = np.sum([f.to_numpy(zero_copy_only=False) for f in filled], axis=0) == 1
         for ids, target in targets:
-            if ids is not None and target in known and one is not None:
+            if ids is not None and target in tables:
                 # An alias of an id its table lacks names nothing either (validate says foreign-key).
-                there = pc.fill_null(pc.is_in(ids.cast(pa.string()), value_set=known[target]), False)
-                keep = pa.array(there.to_numpy(zero_copy_only=False) & one)
-                parts.append((target, ids.filter(keep), aliases.filter(keep)))
-    kept: list[tuple[str, pa.Array, pa.Array]] = []
-    for table_name, ids, values in parts:
-        keep = pc.and_(pc.fill_null(pc.not_equal(ids, ""), False), pc.fill_null(pc.not_equal(values, ""), False))
-        kept.append((table_name, ids.filter(keep), values.filter(keep).cast(pa.large_string())))
-    by_table: dict[str, list[pa.Array]] = {}
-    for table_name, ids, _ in kept:
-        by_table.setdefault(table_name, []).append(ids.cast(pa.string()))
-    tables = sorted(by_table)
-    sorted_ids = []
-    for table_name in tables:
-        unique = pc.unique(pa.concat_arrays(by_table[table_name]))
-        sorted_ids.append(unique.take(pc.sort_indices(unique)))
-    bases = np.zeros(len(tables) + 1, np.int64)
-    np.cumsum([len(i) for i in sorted_ids], out=bases[1:])
-    entities = Entities(tables, sorted_ids, bases)
-    numbers = [
-        _indices(pc.index_in(ids.cast(pa.string()), value_set=sorted_ids[tables.index(t)])) + bases[tables.index(t)]
-        for t, ids, _ in kept
-    ]
+                add(target, ids.cast(pa.string()), aliases, one)
     entity = np.concatenate(numbers) if numbers else np.zeros(0, np.int64)
-    values = pa.concat_arrays([v for _, _, v in kept]) if kept else pa.array([], pa.large_string())
+    values = pa.concat_arrays(names) if names else pa.array([], pa.large_string())
     codepoints, bounds = _arrow_codepoints(values)
     return Names(entities, codepoints, bounds, entity)
 
@@ -227,9 +244,8 @@ def _arrow_codepoints(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     data = (
         np.frombuffer(values.buffers()[2], np.uint8)[offsets[0] : offsets[-1]] if len(values) else np.zeros(0, np.uint8)
     )
-    leads = np.zeros(len(data) + 1, np.int64)
-    np.cumsum((data & 0xC0) != 0x80, out=leads[1:])
-    return _codepoints(data.tobytes().decode("utf-8", "surrogatepass")), leads[offsets - offsets[0]]
+    cps, starts = decode(data)
+    return cps, np.searchsorted(starts, offsets - offsets[0])
 
 
 def entity_names(package: Package, column: Column) -> dict[tuple[str, str], set[str]]:
@@ -297,23 +313,14 @@ def _words(word: np.ndarray, segment_starts: np.ndarray) -> tuple[np.ndarray, np
     return np.flatnonzero(word & ~continues), np.flatnonzero(word & ~followed) + 1
 
 
-def _utf8_before(cps: np.ndarray) -> np.ndarray:
-    """int64, len(cps) + 1: the UTF-8 bytes of the code points before each position."""
-    import numpy as np
-
-    before = np.zeros(len(cps) + 1, np.int64)
-    np.cumsum(1 + (cps >= 0x80).astype(np.int64) + (cps >= 0x800) + (cps >= 0x10000), out=before[1:])
-    return before
-
-
 class _Encoded:
     """Code points as UTF-8 once, to cut any number of sorted, non-overlapping slices from without a copy."""
 
     def __init__(self, cps: np.ndarray) -> None:
         import pyarrow as pa
 
-        self.before = _utf8_before(cps)
-        self.data = pa.py_buffer(cps.tobytes().decode("utf-32-le", "surrogatepass").encode("utf-8", "surrogatepass"))
+        data, self.before = encode(cps)
+        self.data = pa.py_buffer(data)
 
     def slices(self, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
         """cps[starts[i]:ends[i]] as a large_string array; the slices must be sorted and not overlap."""

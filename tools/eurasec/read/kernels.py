@@ -176,3 +176,62 @@ def dictionary_codes(cells: pa.Array) -> tuple[np.ndarray, pa.Array]:
 
     encoded = pc.dictionary_encode(cells)
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
+
+
+VIEW_INLINE = 12  # bytes: an Arrow string view holds a value this short inside itself
+
+
+def slices_equal(data: bytes, starts: np.ndarray, ends: np.ndarray, values: pa.Array) -> np.ndarray:
+    """Whether data[starts[i]:ends[i]] (byte offsets, valid UTF-8 boundaries) equals values[i], for every i.
+
+    No Python code runs per value: the slices become an Arrow string-view array that points into
+    `data` (no copy of the slices), compared with the values in one kernel call. A null value is equal
+    to nothing.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    count = len(starts)
+    if count == 0:
+        return np.zeros(0, dtype=bool)
+    if len(data) >= 2**31 - 1:  # a view's offset is an int32: compare in slices of Python instead
+        cells = values.to_pylist()
+        return np.array(
+            [v is not None and data[a:b] == v.encode("utf-8") for a, b, v in zip(starts, ends, cells, strict=True)],
+            dtype=bool,
+        )
+    raw = np.frombuffer(data, dtype=np.uint8)
+    padded = np.concatenate([raw, np.zeros(VIEW_INLINE, dtype=np.uint8)])  # inline reads may run past the end
+    starts = starts.astype(np.int64)
+    lengths = (ends - starts).astype(np.int64)
+    views = np.zeros((count, 16), dtype=np.uint8)
+    views[:, 0:4] = lengths.astype("<i4").view(np.uint8).reshape(count, 4)
+    short = lengths <= VIEW_INLINE
+    if short.any():  # the value itself in bytes 4-16, zero-padded
+        at = starts[short, None] + np.arange(VIEW_INLINE)
+        inline = padded[at]
+        inline[np.arange(VIEW_INLINE) >= lengths[short, None]] = 0
+        views[short, 4:16] = inline
+    long = ~short
+    if long.any():  # a prefix of 4 bytes, buffer 0, the offset into it
+        views[long, 4:8] = padded[starts[long, None] + np.arange(4)]
+        views[long, 12:16] = starts[long].astype("<i4").view(np.uint8).reshape(-1, 4)
+    sliced = pa.Array.from_buffers(pa.string_view(), count, [None, pa.py_buffer(views), pa.py_buffer(data)])
+    equal = pc.equal(sliced, values.cast(pa.string_view()))
+    return pc.fill_null(equal, False).to_numpy(zero_copy_only=False)
+
+
+def is_digits(cells: pa.Array, most: int) -> np.ndarray:
+    """Cells of 1 to `most` characters, every one of them an ASCII digit 0-9 (a null cell is not)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if not _plain(cells):
+        found = pc.match_substring_regex(cells, f"^[0-9]{{1,{most}}}$")
+        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    offsets, data = _buffers(cells)
+    lengths = np.diff(offsets)
+    other = np.zeros(len(data) + 1, dtype=np.int64)  # bytes that are not a digit, before each byte
+    np.cumsum((data < 0x30) | (data > 0x39), out=other[1:])
+    return (lengths >= 1) & (lengths <= most) & (other[offsets[1:]] == other[offsets[:-1]])
