@@ -294,4 +294,5 @@ def _validate(descriptor: str | Path, engine: str) -> Report:
     report.findings = sorted(_deduplicate(findings), key=Finding.sort_key)
     report.tables = {name: t.num_rows for name, t in dataset.tables.items()}
     report.dataset = dataset  # what was read, for a build that follows (not part of the report's output)
+    report.mentions = ctx.mentions  # likewise, the mention index check_mentions made, if it did
     return report

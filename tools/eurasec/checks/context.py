@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..model.descriptor import Resource
+from ..model.mentions import MentionArrays
 from ..read.dataset import Dataset
 from ..read.table import Table
 
@@ -20,6 +21,8 @@ class Context:
     seeds: dict[str, str] = field(default_factory=dict)  # document id -> text, for seeds that could be read
     unreadable_documents: set[str] = field(default_factory=set)  # documents whose seed could not be read
     textless_documents: set[str] = field(default_factory=set)  # documents registered without stored text
+    # The mention index of every seed read, once check_mentions has made it (build reuses it).
+    mentions: MentionArrays | None = None
 
     @property
     def resources(self) -> tuple[Resource, ...]:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 CONTEXT_CHARS = 24  # of the text shown on each side of a mention in the message
+MAX_PAIR_TABLE = 1 << 26  # (document, entity) pairs held as a table of booleans, at most (64 MB)
 _SPACE = re.compile(r"\s")
 
 
@@ -46,16 +47,28 @@ def check_mentions(ctx: Context) -> Iterator[Finding]:
         table = ctx.table(resource)
         return None if table is None else table.columns.get(name)
 
-    found = index_mentions(collect_names(package, column), _own_seeds(ctx))
+    seeds = _own_seeds(ctx)
+    found = index_mentions(collect_names(package, column), seeds)
+    if seeds is ctx.seeds:  # every seed read: the build's index would be this one
+        ctx.mentions = found
     if not len(found):
         return
     width = len(found.entities)
     pairs = found.document * width + found.entity
-    cited_pairs = pa.array(_cited(ctx, citing, found), pa.int64())
-    cited = pc.is_in(pa.array(pairs, pa.int64()), value_set=cited_pairs).to_numpy(zero_copy_only=False)
+    cited_pairs = _cited(ctx, citing, found)
+    if len(found.documents) * width <= MAX_PAIR_TABLE:  # a table of every (document, entity): no hashing
+        table = np.zeros(len(found.documents) * width, dtype=bool)
+        table[cited_pairs] = True
+        cited = table[pairs]
+        anywhere = np.asarray(table.reshape(len(found.documents), width).any(axis=0))
+        somewhere = anywhere[found.entity]
+    else:
+        values = pa.array(cited_pairs, pa.int64())
+        cited = pc.is_in(pa.array(pairs, pa.int64()), value_set=values).to_numpy(zero_copy_only=False)
+        entities = pa.array(found.entity, pa.int64())
+        somewhere = pc.is_in(entities, value_set=pc.modulo(values, width)).to_numpy(zero_copy_only=False)
     # an entity that no row cites at all is entity-uncited already (an error, at the same row): said once
-    somewhere = pc.is_in(pa.array(found.entity, pa.int64()), value_set=pc.modulo(cited_pairs, width))
-    uncited = np.flatnonzero(~cited & somewhere.to_numpy(zero_copy_only=False))
+    uncited = np.flatnonzero(~cited & somewhere)
     if not len(uncited):
         return
     # one warning per (entity, document): its first mention (the mentions are in order of document and place)

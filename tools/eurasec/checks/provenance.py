@@ -129,22 +129,17 @@ class _Seeds:
     data: bytes
     first: dict[str, int]  # document id -> the index, in `before`, of its first code point
     length: dict[str, int]  # document id -> its code points
-    before: np.ndarray  # int64: the byte offset of each code point, and one past each seed's end
+    before: np.ndarray  # int64: the byte offset of each code point of the joined seeds, and of their end
 
 
 def _joined_seeds(ctx: Context) -> _Seeds:
-    import numpy as np
-
-    parts, tables, first, length, base, cps = [], [], {}, {}, 0, 0
+    first, length, cps = {}, {}, 0
     for doc, text in ctx.seeds.items():
-        data = text.encode("utf-8")
-        parts.append(data)
-        tables.append(code_point_starts(data) + base)
         first[doc], length[doc] = cps, len(text)
-        base += len(data)
-        cps += len(text) + 1
-    before = np.concatenate(tables) if tables else np.zeros(0, np.int64)
-    return _Seeds(b"".join(parts), first, length, before)
+        cps += len(text)
+    data = "".join(ctx.seeds.values()).encode("utf-8")
+    # One seed ends where the next begins: the joined text's table serves each of them.
+    return _Seeds(data, first, length, code_point_starts(data))
 
 
 def _proven(

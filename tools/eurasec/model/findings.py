@@ -119,6 +119,7 @@ class Report:
     tables: dict[str, int] = field(default_factory=dict)  # resource name -> rows read
     truncations: list[Truncation] = field(default_factory=list)  # where a limit left findings out
     dataset: Any = field(default=None, repr=False, compare=False)  # the tables as read, for `build` to reuse
+    mentions: Any = field(default=None, repr=False, compare=False)  # model/mentions.MentionArrays, likewise
 
     @property
     def errors(self) -> list[Finding]:
