@@ -20,6 +20,7 @@ import pytest
 
 from eurasec.build import BuildError, build_release
 from eurasec.build import release as release_module
+from eurasec.build.prose import markdown_plain
 from eurasec.model.schema import MENTION_COUNTS, MENTIONS
 
 from .conftest import DESCRIPTOR, ROOT, STAKHOVSKY, line_of, total_rows
@@ -64,6 +65,7 @@ def release_files() -> list[str]:
     stored = [row["id"] for row in csv_rows("documents") if row["path"]]
     return sorted(
         ["SHA256SUMS", "datapackage.json", "eurasec.sqlite", "metadata.json", f"{NAME}-csv.zip"]
+        + ["croissant.json", "README.md"]
         + [f"parquet/{name}.parquet" for name in [*RESOURCES, MENTIONS]]
         + [f"graph/{name}" for name in GRAPH_FILES]
         + ["annotations/web-annotations.jsonld", "annotations/spans.jsonl", "annotations/brat/annotation.conf"]
@@ -702,7 +704,10 @@ def test_datasette_metadata_documents_every_table_and_column(release: Path):
     tables = meta["databases"]["eurasec"]["tables"]
     for name, resource in RESOURCES.items():
         assert tables[name]["description"] == resource["description"]
-        assert tables[name]["columns"] == {f["name"]: f["description"] for f in resource["schema"]["fields"]}
+        # Datasette shows column descriptions as plain text: the Markdown's marks are left out
+        assert tables[name]["columns"] == {
+            f["name"]: markdown_plain(f["description"]) for f in resource["schema"]["fields"]
+        }
     # The passages: an id, then the first citing table's own fields of the citation's roles, as described there.
     passages = tables["passages"]
     assert "passages_fts" in passages["description"]
@@ -710,12 +715,15 @@ def test_datasette_metadata_documents_every_table_and_column(release: Path):
     described = {f["name"]: f["description"] for f in RESOURCES[first]["schema"]["fields"]}
     cited = [roles(first)[role] for role in CITATION]
     assert list(passages["columns"]) == ["id", *cited]
-    assert {name: passages["columns"][name] for name in cited} == {name: described[name] for name in cited}
+    assert {name: passages["columns"][name] for name in cited} == {
+        name: markdown_plain(described[name]) for name in cited
+    }
     assert passages["columns"]["id"]
-    # Every view that a resource declares, with its description; nothing else is in the metadata.
+    # Every view that a resource declares, with its description (tests/test_datasette_view.py checks the rest
+    # of each view's entry); nothing else is in the metadata but the database's own table.
     declared = {view["name"]: view["description"] for view in declared_views()}
-    assert {name: tables[name] for name in declared} == {n: {"description": d} for n, d in declared.items()}
-    assert set(tables) == {*RESOURCES, "passages", *declared, MENTIONS, MENTION_COUNTS}
+    assert {name: tables[name]["description"] for name in declared} == declared
+    assert set(tables) == {*RESOURCES, "passages", *declared, MENTIONS, MENTION_COUNTS, "eurasec_metadata"}
     assert tables[MENTIONS]["description"] and tables[MENTION_COUNTS]["description"]
 
 

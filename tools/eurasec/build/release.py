@@ -28,7 +28,9 @@ from ..model.findings import Report
 from ..model.names import release_folder_name
 from ..model.paths import UnsafePathError, unsafe_relative_reason
 from .annotations import export_annotations
+from .card import export_dataset_card
 from .context import CHECKSUMS, ExportCheckError, ReleaseInput, sha256_file
+from .croissant import export_croissant
 from .csvzip import export_csv_zip, package_files
 from .graph import export_graph
 from .metadata import export_datasette_metadata, export_release_descriptor
@@ -49,6 +51,8 @@ EXPORTERS: list[tuple[str, Exporter]] = [
     ("annotations", export_annotations),
     ("graph", export_graph),
     ("reading view", export_reading_view),
+    ("croissant", export_croissant),  # reads the Parquet files' hashes from the release descriptor
+    ("dataset card", export_dataset_card),
 ]
 
 # Builds into one output folder take turns, each holding an flock on this file (see _locked).

@@ -419,6 +419,57 @@ def view_name_clash(name: str, resources: Sequence[Resource], earlier: Sequence[
     return reserved_name_reason(name)
 
 
+@dataclass(frozen=True)
+class ViewColumn:
+    description: str
+    facet: bool = False  # its values are a fixed list (an enum field's, or the entity tables' names)
+
+
+def declared_view_columns(view: DeclaredView, resources: Sequence[Resource]) -> dict[str, ViewColumn]:
+    """A declared view's columns and what each says (Markdown, as the fields' descriptions are), from the fields
+    it is made of, by the rules its query is made by: the table's own fields, each reference followed by the
+    name it refers to, any list, and for a table of aliases the entity it names."""
+    tables = {r.name: r for r in resources}
+    resource = view.resource
+    named = _named_references(resource, tables)
+    columns = {f.name: ViewColumn(f.description, facet=bool(f.enum)) for f in resource.fields}
+    if resource.role_field(ALIAS) is not None:
+        entity_tables = ", ".join(n.table.name for n in named)
+        columns["entity_table"] = ViewColumn(f"The table of the entity that the row names: {entity_tables}.", True)
+        columns["entity_id"] = ViewColumn(
+            f"The id of that entity: the row's {' or '.join(n.field.name for n in named)}, whichever is set."
+        )
+        names = ", ".join(sorted({f"{n.table.name}.{n.name.name}" for n in named}))
+        columns["entity_name"] = ViewColumn(f"The name of that entity ({names}).")
+        return columns
+    joined = {n.field.name: n for n in named}
+    taken = set(resource.field_names)
+    provenance = {f.name for f in map(resource.role_field, PROVENANCE) if f is not None}
+    for f in resource.fields:
+        if f.name in provenance or f.name not in joined:
+            continue
+        n = joined[f.name]
+        label = _label(f.name, taken)
+        taken.add(label)
+        columns[label] = ViewColumn(
+            f"The {n.name.name} of the row of {n.table.name} that {f.name} refers to: " + n.name.description
+        )
+    _, _, listing = _declaration(_declarations(resource)[view.index or 0][1])
+    if listing is not None:
+        listed = _listing(view.name, resource, listing, tables)
+        where = "".join(f" whose {k} is {v}" for k, v in listed.where.items())
+        if listed.entity is not None:
+            what = f"The {listed.entity.name.name}s of the {listed.entity.table.name} that the rows of"
+            text = f"{what} {listed.link.name}{where} link to this row: each once, by name, joined by '; '."
+        else:
+            text = (
+                f"The {listed.listed.name} of each row of {listed.link.name}{where} that refers to this row:"
+                f" each once, in order, joined by '; '. {listed.listed.description}"
+            )
+        columns[listed.column] = ViewColumn(text)
+    return columns
+
+
 def applicable_views(resources: Sequence[Resource]) -> dict[str, tuple[str, str]]:
     """{name: (description, query)} of the declared views that can be made from the package's tables and
     columns: none that names a table or column the package lacks, nor one whose name is taken.
