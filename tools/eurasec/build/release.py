@@ -40,8 +40,8 @@ from .sqlite import export_sqlite, verify_sqlite
 
 Exporter = Callable[[ReleaseInput, Path], None]
 
-# The registry of exporters. They run in two lanes at once: SQLite, the longest, on its own, and
-# the rest in this order (the release descriptor needs the Parquet files' hashes).
+# The registry of exporters. Two workers take them in this order, each the next one whose inputs
+# (AFTER) are written: SQLite, which lets go of the GIL as it indexes, first, on a worker of its own.
 EXPORTERS: list[tuple[str, Exporter]] = [
     ("sqlite", export_sqlite),
     ("parquet", export_parquet),
@@ -51,9 +51,16 @@ EXPORTERS: list[tuple[str, Exporter]] = [
     ("annotations", export_annotations),
     ("graph", export_graph),
     ("reading view", export_reading_view),
-    ("croissant", export_croissant),  # reads the Parquet files' hashes from the release descriptor
+    ("croissant", export_croissant),
     ("dataset card", export_dataset_card),
 ]
+# What an exporter reads that another writes: it starts once those are done.
+AFTER: dict[str, tuple[str, ...]] = {
+    "release descriptor": ("parquet",),  # the Parquet files' sizes and hashes
+    "croissant": ("release descriptor",),  # the same, from the release descriptor
+    "dataset card": ("parquet",),  # the mentions file's row count
+}
+WORKERS = 2
 
 # Builds into one output folder take turns, each holding an flock on this file (see _locked).
 LOCK_FILE = ".eurasec-build.lock"
@@ -299,29 +306,64 @@ def _locked(out: Path, say: Callable[[str], None]) -> Iterator[int]:
         os.close(folder_fd)
 
 
+class _Queue:
+    """The exporters not yet taken, in registry order; each is handed out once its inputs (AFTER) are done."""
+
+    def __init__(self, exporters: list[tuple[str, Exporter]]) -> None:
+        self._waiting = list(exporters)
+        self._done: set[str] = set()
+        self._failed = False
+        self._changed = threading.Condition()
+
+    def take(self) -> tuple[str, Exporter] | None:
+        """The next exporter that can start, waiting for one; None when there is nothing left to do."""
+        names = {name for name, _ in self._waiting}
+        with self._changed:
+            while self._waiting and not self._failed:
+                for at, (name, export) in enumerate(self._waiting):
+                    if all(dep in self._done or dep not in names for dep in AFTER.get(name, ())):
+                        del self._waiting[at]
+                        return name, export
+                self._changed.wait()
+            return None
+
+    def finish(self, name: str, ok: bool) -> None:
+        with self._changed:
+            self._done.add(name)
+            self._failed |= not ok
+            self._changed.notify_all()
+
+
 def _export_all(release: ReleaseInput, staged: Path, say: Callable[[str], None]) -> _Digests:
-    """Every exporter, the first in a lane of its own (SQLite releases the GIL as it works).
+    """Every exporter, by WORKERS threads taking them in turn; the first (SQLite) starts at once.
 
-    Each lane hashes the files an exporter has written, while that exporter's verifier reads them.
+    A worker hashes the files an exporter has written, while that exporter's verifier reads them.
+    Which worker writes which file never changes a byte: every exporter writes files of its own.
     """
-    (first_name, first), *rest = EXPORTERS
     digests = _Digests()
+    queue = _Queue(list(EXPORTERS))
 
-    def lane(steps: list[tuple[str, Exporter]]) -> None:
-        for name, export in steps:
-            say(f"writing {name}")
-            export(release, staged)
-            verify = VERIFIERS.get(name)
-            if verify is None:
-                digests.take(release.written)
-                continue
-            with ThreadPoolExecutor(max_workers=1) as checker:  # hashlib lets go of the GIL on large blocks
-                checked = checker.submit(verify, staged)
-                digests.take(release.written)
-                checked.result()
+    def work() -> None:
+        while (step := queue.take()) is not None:
+            name, export = step
+            ok = False
+            try:
+                say(f"writing {name}")
+                export(release, staged)
+                verify = VERIFIERS.get(name)
+                if verify is None:
+                    digests.take(release.written)
+                else:
+                    with ThreadPoolExecutor(max_workers=1) as checker:  # hashlib lets go of the GIL on large blocks
+                        checked = checker.submit(verify, staged)
+                        digests.take(release.written)
+                        checked.result()
+                ok = True
+            finally:
+                queue.finish(name, ok)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(lane, [(first_name, first)]), pool.submit(lane, rest)]
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = [pool.submit(work) for _ in range(WORKERS)]
         for future in futures:
             future.result()  # re-raises the first failure; the caller then removes the staged folder
     return digests
