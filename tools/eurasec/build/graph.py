@@ -17,8 +17,25 @@ The release's graph/ folder holds eurasec.graphml (networkx, igraph, Gephi, yEd)
 Gephi Lite: with the picture's colours and positions), nodes.csv and edges.csv with load.cypher (Neo4j's
 LOAD CSV), and eurasec.svg, the picture: networkx's spring layout drawn by matplotlib, nodes coloured
 by table, edges by role. Every file is deterministic: nodes and edges sorted, a fixed layout seed, no
-date and no random id. networkx and matplotlib are imported here only when a graph is written, so that
+date and no random id. networkx and matplotlib are imported here only when the picture is made, so that
 `import eurasec` and `eurasec --help` never load them.
+
+The graph is columnar, so that a million rows take seconds and a bounded amount of memory: its nodes
+and edges are Arrow columns made from the typed tables with pyarrow.compute and numpy, one block of rows
+per table, never a Python object per row. Nodes are sorted by table, then id (as text, by code point);
+edges by table, then the row's primary key (the typed table's order: ReleaseInput's tables come sorted
+by it), then the key field's name. GraphML, GEXF and the CSVs are written here, not by networkx or
+ElementTree: each line is built for a batch of rows at once (pyarrow's element-wise string joins, with
+XML escaping and CSV quoting as replace_substring), and the batch's bytes go from the Arrow buffer
+straight to the file. Only the picture's few nodes (MAX_PICTURE_NODES) become Python objects; the
+degrees that choose them and the arrows among them are counted with numpy.
+
+Text is as Python's str() or csv module would write it, with two differences: a number (Table Schema
+`number`) is Arrow's shortest round-trip text (`1` rather than `1.0`), and a CSV cell holding a carriage
+return is quoted (Python 3.11's csv module leaves a lone one bare, which RFC 4180 does not allow).
+GraphML lists its edges in the graph's order (networkx grouped them by source node), declares its keys
+in order (d0, d1, ...: the nodes' then the edges', a key only where some value uses it), and escapes a
+carriage return in text as `&#13;` so that it reads back.
 
 docs/network.svg, which README shows, is the release's graph/eurasec.svg of the data in the repository.
 """
@@ -30,18 +47,20 @@ import io
 import math
 import re
 import textwrap
-import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..model.descriptor import ALIAS, DESCRIPTOR_NAME, DOCUMENT, END, NAME, QUOTE, START, Package, Resource
 from ..model.mentions import entity_tables
 from .context import ExportCheckError, ReleaseInput
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
     from matplotlib.axes import Axes
 
 GRAPH_DIR = "graph"
@@ -52,6 +71,7 @@ EDGES_CSV = f"{GRAPH_DIR}/edges.csv"
 CYPHER = f"{GRAPH_DIR}/load.cypher"
 SVG = f"{GRAPH_DIR}/eurasec.svg"
 
+BATCH_ROWS = 65_536  # rows whose lines are built at once and written: the files' memory bound
 LAYOUT_SEED = 17  # the spring layout's seed: the same picture on every build
 LAYOUT_ITERATIONS = 300
 SPREAD = 4.0  # a group of connected nodes is laid out on a square this many times the room of their labels
@@ -85,10 +105,13 @@ Value = str | int | float | bool
 # `target`): `id` is the graph's key, `entity_id` the entity's own. A field of one of these names is left out.
 NODE_COLUMNS = ("id", "label", "table", "entity_id")
 EDGE_COLUMNS = ("id", "source", "target", "table", "role", "document_id", "start", "end", "quote", "label")
+CITATION_COLUMNS = ("document_id", "start", "end", "quote")  # an edge's, each absent where the table has none
 
 
 @dataclass(frozen=True)
 class Node:
+    """One entity as a Python object: made only for the nodes the picture shows."""
+
     key: str  # "<table>:<id>", unique in the graph
     table: str
     id: str
@@ -97,32 +120,104 @@ class Node:
 
 
 @dataclass(frozen=True)
-class Edge:
-    key: str  # "<table>:<primary key values joined by '/'>", unique in the graph
+class Block:
+    """One table's nodes or edges: consecutive rows of the graph, as Arrow columns.
+
+    A node block's columns are `id` (the node key "<table>:<id>"), `label` and `entity_id`; an edge block's
+    `id` (the edge key "<table>:<primary key values joined by '/'>", "/<key field>" after it where a row
+    has more than one edge), `source` and `target` (node keys), `role`, `document_id`, `start`, `end` and
+    `quote`. Then come the table's own fields, each typed as the graph's column of that name (int64,
+    float64, bool, or text where tables disagree), null where empty. The table's name is no column."""
+
     table: str
-    role: str
-    source: str  # node keys
-    target: str
-    document_id: str | None
-    start: int | None
-    end: int | None
-    quote: str | None
-    fields: tuple[tuple[str, Value], ...]  # the row's other non-empty fields
+    fields: tuple[str, ...]  # the table's own fields, in the descriptor's order
+    rows: pa.Table
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Graph:
-    nodes: tuple[Node, ...]  # sorted by table, then id
-    edges: tuple[Edge, ...]  # sorted by table, then the row's primary key
+    """The entities and their relations as Arrow columns, a block per table. A node's number is its row in
+    node order (the blocks one after the other)."""
+
+    node_blocks: tuple[Block, ...]  # one per entity table, by table name; each sorted by id
+    edge_blocks: tuple[Block, ...]  # one per table of edges, by table name; each by primary key, then field
+    sources: np.ndarray  # each edge's source and target as node numbers (rows in node order)
+    targets: np.ndarray
     tables: tuple[str, ...]  # the entity tables, in the descriptor's order
     node_fields: tuple[tuple[str, str], ...]  # (name, Table Schema type) of the nodes' own fields
     edge_fields: tuple[tuple[str, str], ...]  # (name, Table Schema type) of the edges' own fields
     table_fields: tuple[tuple[str, tuple[str, ...]], ...]  # (entity table, the node fields it has)
 
+    @property
+    def node_count(self) -> int:
+        return sum(block.rows.num_rows for block in self.node_blocks)
+
+    @property
+    def edge_count(self) -> int:
+        return sum(block.rows.num_rows for block in self.edge_blocks)
+
+    @cached_property
+    def nodes(self) -> pa.Table:
+        """All nodes as one table with the columns of nodes.csv (NODE_COLUMNS, then the node fields)."""
+        return _whole(self.node_blocks, NODE_COLUMNS, self.node_fields)
+
+    @cached_property
+    def edges(self) -> pa.Table:
+        """All edges as one table with the columns of edges.csv (EDGE_COLUMNS but `label`, then the edge fields)."""
+        return _whole(self.edge_blocks, EDGE_COLUMNS[:-1], self.edge_fields)
+
+    @cached_property
+    def node_keys(self) -> pa.Array:
+        """Every node's key, in node order."""
+        import pyarrow as pa
+
+        if not self.node_blocks:
+            return pa.array([], pa.string())
+        chunks = [chunk for b in self.node_blocks for chunk in b.rows.column("id").chunks]
+        return pa.chunked_array(chunks, pa.string()).combine_chunks()
+
+    @cached_property
+    def degree(self) -> np.ndarray:
+        """Each node's number of edges, in and out, in node order."""
+        import numpy as np
+
+        count = self.node_count
+        return np.bincount(self.sources, minlength=count) + np.bincount(self.targets, minlength=count)
+
+    @cached_property
+    def _role_counts(self) -> Counter[str]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        roles = [b.rows.column("role") for b in self.edge_blocks if b.rows.num_rows]
+        if not roles:
+            return Counter()
+        counted = pc.value_counts(pa.chunked_array([c for r in roles for c in r.chunks], pa.string()))
+        values, counts = counted.field("values").to_pylist(), counted.field("counts").to_pylist()
+        return Counter(dict(sorted(zip(values, counts, strict=True))))
+
+    @property
+    def roles(self) -> list[str]:
+        """The edges' roles, sorted."""
+        return sorted(self._role_counts)
+
     def count_by(self, what: str) -> Counter[str]:
         """Nodes per table (what="table") or edges per role (what="role")."""
-        items: Iterable[Node | Edge] = self.nodes if what == "table" else self.edges
-        return Counter(getattr(item, what) for item in items)
+        if what == "table":
+            return Counter({b.table: b.rows.num_rows for b in self.node_blocks if b.rows.num_rows})
+        return Counter(self._role_counts)
+
+    @cached_property
+    def overview(self) -> Overview:
+        """What the picture draws of the graph: its nodes, their degrees and the arrows among them."""
+        return _overview(self)
+
+
+@dataclass(frozen=True)
+class Overview:
+    nodes: tuple[Node, ...]  # the pictured nodes: all, or the MAX_PICTURE_NODES most connected; in node order
+    degree: dict[str, int]  # each pictured node's number of edges in the whole graph
+    arrows: dict[tuple[str, str, str], int]  # edges per (source, target, role) among the pictured nodes
 
 
 @dataclass(frozen=True)
@@ -170,16 +265,7 @@ def _role_of_key(field: str) -> str:
     return field.removesuffix("_id") or field
 
 
-def _plain(value: Any) -> Value:
-    """A typed cell as a value every format can hold: dates and the like as their ISO text."""
-    return value if isinstance(value, (str, int, float, bool)) else str(value)
-
-
-def _present(value: Any) -> bool:
-    return value is not None and value != ""
-
-
-def _column_types(resources: Iterable[tuple[Resource, Iterable[str]]]) -> dict[str, str]:
+def _column_types(resources: Sequence[tuple[Resource, Sequence[str]]]) -> dict[str, str]:
     """Each extra column's Table Schema type; "string" where two tables disagree."""
     types: dict[str, str] = {}
     for resource, names in resources:
@@ -189,15 +275,82 @@ def _column_types(resources: Iterable[tuple[Resource, Iterable[str]]]) -> dict[s
     return types
 
 
-def _as(kind: str, value: Value) -> Value:
-    """A value as its column's type: text where tables disagree on the type."""
-    if kind in ("integer", "number", "boolean"):
-        return value
-    return value if isinstance(value, str) else str(value)
+def _array(column: Any) -> pa.Array:
+    """A column as one Arrow array (zero-copy where it is one chunk)."""
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return column
+
+
+def _str(column: Any, *, empty_is_null: bool = True) -> pa.Array:
+    """A column as text, as Python's str() writes each value (True, 12, 2024-05-01); null where None, and
+    where empty unless told otherwise."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = _array(column)
+    if pa.types.is_boolean(array.type):
+        array = pc.if_else(array, "True", "False")
+    elif not pa.types.is_string(array.type):
+        array = array.cast(pa.string())
+    if empty_is_null and len(array) and pc.any(pc.equal(pc.binary_length(array), 0)).as_py():
+        array = pc.if_else(pc.equal(pc.binary_length(array), 0), pa.scalar(None, pa.string()), array)
+    return array
+
+
+ARROW_TYPES = {"integer": "int64", "number": "float64", "boolean": "bool"}  # anything else is text
+
+
+def _typed(column: Any, kind: str) -> pa.Array:
+    """A field's column as its graph column's type (text where tables disagree on the type)."""
+    import pyarrow as pa
+
+    if kind in ARROW_TYPES:
+        return _array(column).cast(pa.type_for_alias(ARROW_TYPES[kind]))
+    return _str(column)
+
+
+def _repeat(value: str, count: int) -> pa.Array:
+    """One text `count` times."""
+    import numpy as np
+    import pyarrow as pa
+
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(count, np.int32)), pa.array([value])).cast(pa.string())
+
+
+def _prefixed(table: str, ids: pa.Array) -> pa.Array:
+    """Node keys "<table>:<id>"; null where the id is."""
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(f"{table}:", ids, "")
+
+
+def _present(values: pa.Array) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return pc.is_valid(values).to_numpy(zero_copy_only=False)
+
+
+def _in_order(blocks: list[tuple[pa.Table, np.ndarray, int]]) -> pa.Table:
+    """The edges of one table, made key field by key field, in row order, then by the key field's name."""
+    import numpy as np
+    import pyarrow as pa
+
+    if len(blocks) == 1:
+        return blocks[0][0]
+    rows = np.concatenate([numbers for _, numbers, _ in blocks])
+    ranks = np.concatenate([np.full(len(numbers), rank) for _, numbers, rank in blocks])
+    return pa.concat_tables([table for table, _, _ in blocks]).take(pa.array(np.lexsort((ranks, rows))))
 
 
 def graph_of(release: ReleaseInput) -> Graph:
-    """The entities and their relations, sorted; ExportCheckError if two nodes or two edges share a key."""
+    """The entities and their relations, sorted; ExportCheckError if two nodes or two edges share a key, or an
+    edge leads to no node."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     package, tables = release.package, release.tables
     entities = entity_tables(package)
     relations = relation_tables(package)
@@ -217,94 +370,228 @@ def graph_of(release: ReleaseInput) -> Graph:
         edge_extras.append((resource, [f.name for f in resource.fields if f.name not in skip]))
     node_types, edge_types = _column_types(node_extras), _column_types(edge_extras)
 
-    nodes: list[tuple[tuple[Any, ...], Node]] = []
-    edges: list[tuple[tuple[Any, ...], Edge]] = []
+    node_blocks: list[Block] = []
+    edge_blocks: list[Block] = []
     for resource, extras in node_extras:
-        key_field = resource.primary_key[0]
+        table = tables[resource.name]
         name = resource.role_field(NAME)
         assert name is not None
-        self_keys = _self_keys(resource)
-        for row in tables[resource.name].to_pylist():
-            entity = str(row[key_field])
-            fields = tuple((f, _as(node_types[f], _plain(row[f]))) for f in extras if _present(row[f]))
-            node = Node(f"{resource.name}:{entity}", resource.name, entity, str(row[name.name] or ""), fields)
-            nodes.append(((resource.name, entity), node))
-            for field in self_keys:
-                if _present(row[field]):
-                    target = f"{resource.name}:{row[field]}"
-                    key = f"{resource.name}:{entity}/{field}"
-                    edge = Edge(key, resource.name, _role_of_key(field), node.key, target, None, None, None, None, ())
-                    edges.append(((resource.name, (entity,), field), edge))
+        ids = _str(table.column(resource.primary_key[0]), empty_is_null=False)
+        if len(ids) > 1 and not pc.all(pc.less(ids[:-1], ids[1:])).as_py():
+            order = pc.sort_indices(ids)  # an integer key's table is in the order of its values, not its text
+            table, ids = table.take(order), ids.take(order)
+        keys = _prefixed(resource.name, ids)
+        columns = {"id": keys, "label": pc.fill_null(_str(table.column(name.name)), ""), "entity_id": ids}
+        columns.update({f: _typed(table.column(f), node_types[f]) for f in extras})
+        node_blocks.append(Block(resource.name, tuple(extras), pa.table(columns)))
+        if self_keys := _self_keys(resource):
+            edge_blocks.append(_self_edges(resource.name, keys, table, self_keys))
     for relation, (_, extras) in zip(relations, edge_extras, strict=True):
-        edges.extend(_relation_edges(relation, tables[relation.resource.name].to_pylist(), extras, edge_types))
+        edge_blocks.append(_relation_edges(relation, tables[relation.resource.name], extras, edge_types))
 
-    nodes.sort(key=lambda item: item[0])
-    edges.sort(key=lambda item: item[0])
-    graph = Graph(
-        nodes=tuple(node for _, node in nodes),
-        edges=tuple(edge for _, edge in edges),
+    node_blocks.sort(key=lambda block: block.table)
+    edge_blocks.sort(key=lambda block: block.table)
+    sources, targets = _check_keys(node_blocks, edge_blocks)
+    return Graph(
+        node_blocks=tuple(node_blocks),
+        edge_blocks=tuple(edge_blocks),
+        sources=sources,
+        targets=targets,
         tables=tuple(r.name for r in entities),
         node_fields=tuple(node_types.items()),
         edge_fields=tuple(edge_types.items()),
         table_fields=tuple((resource.name, tuple(extras)) for resource, extras in node_extras),
     )
-    _check_keys(graph)
-    return graph
 
 
 def _citation_fields(resource: Resource) -> set[str]:
     return {f.name for role in (DOCUMENT, START, END, QUOTE) if (f := resource.role_field(role)) is not None}
 
 
-def _relation_edges(
-    relation: RelationTable, rows: list[dict[str, Any]], extras: list[str], types: dict[str, str]
-) -> list[tuple[tuple[Any, ...], Edge]]:
+def _edge_rows(
+    count: int, columns: dict[str, pa.Array], citation: dict[str, pa.Array | None], extras: dict[str, pa.Array]
+) -> dict[str, pa.Array]:
+    import pyarrow as pa
+
+    cited = {}
+    for name in CITATION_COLUMNS:
+        kind = pa.int64() if name in ("start", "end") else pa.string()
+        cited[name] = pa.nulls(count, kind) if (value := citation.get(name)) is None else value
+    return {**columns, **cited, **extras}
+
+
+def _self_edges(table_name: str, keys: pa.Array, table: pa.Table, fields: list[str]) -> Block:
+    """An entity's keys into its own table as edges, with no citation."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    count = table.num_rows
+    made = []
+    for rank, field in enumerate(sorted(fields)):
+        target = _prefixed(table_name, _str(table.column(field)))
+        present = _present(target)
+        columns = {
+            "id": pc.binary_join_element_wise(keys, f"/{field}", ""),
+            "source": keys,
+            "target": target,
+            "role": _repeat(_role_of_key(field), count),
+        }
+        rows = pa.table(_edge_rows(count, columns, {}, {}))
+        made.append((rows.filter(pa.array(present)), np.flatnonzero(present), rank))
+    return Block(table_name, (), _in_order(made))
+
+
+def _relation_edges(relation: RelationTable, table: pa.Table, extras: list[str], types: dict[str, str]) -> Block:
+    """A relation table's rows as edges: from each row's first entity to each other one it names."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     resource = relation.resource
-    document, start, end, quote = (resource.role_field(role) for role in (DOCUMENT, START, END, QUOTE))
-    found = []
-    for number, row in enumerate(rows):
-        ends = [(field, table) for field, table in relation.ends if _present(row[field])]
-        if len(ends) < 2:
-            continue
-        primary = tuple(row[k] for k in resource.primary_key) if resource.primary_key else (number,)
-        (_, source_table), *others = ends
-        source = f"{source_table}:{row[ends[0][0]]}"
-        fields = tuple((f, _as(types[f], _plain(row[f]))) for f in extras if _present(row[f]))
-        for field, table in others:
-            key = f"{resource.name}:{'/'.join(str(_plain(v)) for v in primary)}"
-            if len(relation.ends) > 2:
-                key += f"/{field}"
-            own_role = row[relation.role] if relation.role else None
-            role = str(own_role) if _present(own_role) else _role_of_key(field)
-            edge = Edge(
-                key=key,
-                table=resource.name,
-                role=role,
-                source=source,
-                target=f"{table}:{row[field]}",
-                document_id=None if document is None or row[document.name] is None else str(row[document.name]),
-                start=None if start is None else row[start.name],
-                end=None if end is None else row[end.name],
-                quote=None if quote is None else row[quote.name],
-                fields=fields,
-            )
-            found.append(((resource.name, primary, field), edge))
-    return found
+    count = table.num_rows
+    ends = [_prefixed(entity, _str(table.column(field))) for field, entity in relation.ends]
+    present = [_present(end) for end in ends]
+    if resource.primary_key:
+        parts = [_str(table.column(k), empty_is_null=False) for k in resource.primary_key]
+    else:  # the row's number
+        parts = [pa.array(np.arange(count)).cast(pa.string())]
+    joined = [part for i, p in enumerate(parts) for part in ((p,) if i == 0 else ("/", p))]
+    base = pc.binary_join_element_wise(f"{resource.name}:", *joined, "")
+    own_role = _str(table.column(relation.role)) if relation.role else None
+    citation: dict[str, pa.Array | None] = {}
+    for name, role in zip(CITATION_COLUMNS, (DOCUMENT, START, END, QUOTE), strict=True):
+        cited = resource.role_field(role)
+        if cited is not None:
+            column = table.column(cited.name)
+            citation[name] = _array(column).cast(pa.int64()) if name in ("start", "end") else _str(column)
+    own = {f: _typed(table.column(f), types[f]) for f in extras}
+    ranks = {field: rank for rank, field in enumerate(sorted(field for field, _ in relation.ends[1:]))}
+    made = []
+    for j, (field, _) in enumerate(relation.ends[1:], start=1):
+        wanted = present[j] & np.logical_or.reduce(present[:j])  # the target, and an entity before it
+        default_role = _role_of_key(field)
+        columns = {
+            "id": base if len(relation.ends) == 2 else pc.binary_join_element_wise(base, f"/{field}", ""),
+            "source": ends[0] if j == 1 else pc.coalesce(*ends[:j]),
+            "target": ends[j],
+            "role": _repeat(default_role, count) if own_role is None else pc.coalesce(own_role, default_role),
+        }
+        rows = pa.table(_edge_rows(count, columns, citation, own))
+        if not wanted.all():
+            rows = rows.filter(pa.array(wanted))
+        made.append((rows, np.flatnonzero(wanted), ranks[field]))
+    return Block(resource.name, tuple(extras), _in_order(made))
 
 
-def _check_keys(graph: Graph) -> None:
-    for what, keys in (("node", [n.key for n in graph.nodes]), ("edge", [e.key for e in graph.edges])):
-        twice = sorted(key for key, count in Counter(keys).items() if count > 1)
-        if twice:
-            raise ExportCheckError(f"the graph has two {what}s of the key {twice[0]!r}")
-    known = {n.key for n in graph.nodes}
-    for edge in graph.edges:
-        for end in (edge.source, edge.target):
-            if end not in known:  # validation checks every foreign key: this is eurasec's fault
-                raise ExportCheckError(f"the edge {edge.key!r} leads to {end!r}, which is no node")
+def _first_twice(keys: pa.ChunkedArray) -> str | None:
+    """The smallest key that is there twice; None where none is."""
+    import pyarrow.compute as pc
+
+    if len(keys) < 2 or pc.count_distinct(keys).as_py() == len(keys):
+        return None
+    counted = pc.value_counts(keys)
+    twice = counted.field("values").filter(pc.greater(counted.field("counts"), 1))
+    return str(twice.take(pc.sort_indices(twice)[:1])[0].as_py())
 
 
-# --- the files ------------------------------------------------------------------------------------------
+def _check_keys(node_blocks: Sequence[Block], edge_blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray]:
+    """Each edge's source and target node numbers; ExportCheckError where two nodes or two edges share a key, or
+    an edge leads to no node."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def column(blocks: Sequence[Block], name: str) -> pa.ChunkedArray:
+        return pa.chunked_array([c for b in blocks for c in b.rows.column(name).chunks], pa.string())
+
+    for what, blocks in (("node", node_blocks), ("edge", edge_blocks)):
+        twice = _first_twice(column(blocks, "id"))
+        if twice is not None:
+            raise ExportCheckError(f"the graph has two {what}s of the key {twice!r}")
+    known = column(node_blocks, "id").combine_chunks()
+    found = {end: _array(pc.index_in(column(edge_blocks, end), value_set=known)) for end in ("source", "target")}
+    if found["source"].null_count or found["target"].null_count:  # validation checks every foreign key:
+        lost = {end: pc.is_null(numbers).to_numpy(zero_copy_only=False) for end, numbers in found.items()}
+        first = int(np.argmax(lost["source"] | lost["target"]))  # this is eurasec's fault
+        end = "source" if lost["source"][first] else "target"
+        edge, leads = column(edge_blocks, "id")[first].as_py(), column(edge_blocks, end)[first].as_py()
+        raise ExportCheckError(f"the edge {edge!r} leads to {leads!r}, which is no node")
+    source, target = (found[end].to_numpy(zero_copy_only=False).astype(np.int64) for end in ("source", "target"))
+    return source, target
+
+
+def _whole(blocks: Sequence[Block], columns: Sequence[str], fields: Sequence[tuple[str, str]]) -> pa.Table:
+    """Blocks as one table of the CSV's columns; a field a table has not, null."""
+    import pyarrow as pa
+
+    arrow = {name: pa.type_for_alias(ARROW_TYPES.get(kind, "string")) for name, kind in fields}
+    arrow.update({"start": pa.int64(), "end": pa.int64()})
+    parts = []
+    for block in blocks:
+        count = block.rows.num_rows
+        made = {}
+        for name in [*columns, *(n for n, _ in fields)]:
+            if name == "table":
+                made[name] = _repeat(block.table, count)
+            elif name in block.rows.column_names:
+                made[name] = block.rows.column(name)
+            else:
+                made[name] = pa.nulls(count, arrow.get(name, pa.string()))
+        parts.append(pa.table(made))
+    if not parts:
+        names = [*columns, *(n for n, _ in fields)]
+        return pa.table({n: pa.array([], arrow.get(n, pa.string())) for n in names})
+    return pa.concat_tables(parts)
+
+
+def _overview(graph: Graph) -> Overview:
+    """The pictured nodes (the MAX_PICTURE_NODES most connected, then by key), their degrees, and the arrows
+    among them: counted with numpy, Python objects only for what the picture shows."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    degree = graph.degree
+    count = len(degree)
+    if count <= MAX_PICTURE_NODES:
+        chosen = np.arange(count)
+    else:
+        least = np.sort(degree)[-MAX_PICTURE_NODES]  # the least degree among the most connected
+        above = np.flatnonzero(degree > least)
+        tied = np.flatnonzero(degree == least)
+        keys = graph.node_keys.take(pa.array(tied))
+        first = tied[pc.sort_indices(keys).to_numpy()[: MAX_PICTURE_NODES - len(above)]]
+        chosen = np.sort(np.concatenate([above, first]))
+    nodes: list[Node] = []
+    start = 0
+    for block in graph.node_blocks:
+        stop = start + block.rows.num_rows
+        mine = chosen[(chosen >= start) & (chosen < stop)] - start
+        for row in block.rows.take(pa.array(mine, pa.int64())).to_pylist():
+            fields = tuple((f, row[f]) for f in block.fields if row[f] is not None and row[f] != "")
+            nodes.append(Node(row["id"], block.table, row["entity_id"], row["label"], fields))
+        start = stop
+    shown = np.zeros(count, dtype=bool)
+    shown[chosen] = True
+    among = np.flatnonzero(shown[graph.sources] & shown[graph.targets])
+    arrows: dict[tuple[str, str, str], int] = {}
+    if len(among):
+        roles = pa.chunked_array([c for b in graph.edge_blocks for c in b.rows.column("role").chunks], pa.string())
+        ends = pa.table(
+            {
+                "source": graph.node_keys.take(pa.array(graph.sources[among])),
+                "target": graph.node_keys.take(pa.array(graph.targets[among])),
+                "role": roles.take(pa.array(among)),
+            }
+        )
+        for group in ends.group_by(["source", "target", "role"]).aggregate([([], "count_all")]).to_pylist():
+            arrows[(group["source"], group["target"], group["role"])] = group["count_all"]
+    degrees = {node.key: int(degree[i]) for node, i in zip(nodes, chosen, strict=True)}
+    return Overview(nodes=tuple(nodes), degree=degrees, arrows=dict(sorted(arrows.items())))
+
+
+# --- the files: each line built for a batch of rows at once ---------------------------------------------
 
 
 def export_graph(release: ReleaseInput, folder: Path) -> None:
@@ -312,143 +599,365 @@ def export_graph(release: ReleaseInput, folder: Path) -> None:
     graph = graph_of(release)
     positions = layout(graph)
     (folder / GRAPH_DIR).mkdir(exist_ok=True)
-    files = {
-        GRAPHML: graphml_bytes(graph),
-        GEXF: gexf_bytes(graph, positions),
-        NODES_CSV: nodes_csv(graph).encode("utf-8"),
-        EDGES_CSV: edges_csv(graph).encode("utf-8"),
-        CYPHER: cypher_script(graph).encode("utf-8"),
-        SVG: svg_bytes(graph, positions, str(release.package.raw.get("title") or release.package.name)),
+    title = str(release.package.raw.get("title") or release.package.name)
+    files: dict[str, Callable[[IO[bytes]], object]] = {
+        GRAPHML: lambda out: write_graphml(graph, out),
+        GEXF: lambda out: write_gexf(graph, positions, out),
+        NODES_CSV: lambda out: write_nodes_csv(graph, out),
+        EDGES_CSV: lambda out: write_edges_csv(graph, out),
+        CYPHER: lambda out: out.write(cypher_script(graph).encode("utf-8")),
+        SVG: lambda out: out.write(svg_bytes(graph, positions, title)),
     }
-    for relative, data in files.items():
-        (folder / relative).write_bytes(data)
+    for relative, write in files.items():
+        with open(folder / relative, "wb") as out:
+            write(out)
         release.written[relative] = folder / relative
 
 
-def _node_attributes(node: Node) -> dict[str, Value]:
-    return {"table": node.table, "entity_id": node.id, "label": node.label, **dict(node.fields)}
+Part = str | Any  # a line's constant text, or one text per row (null: nothing)
+
+XML_ATTRIBUTE = (  # as ElementTree escapes an attribute's value
+    ("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"),
+)  # fmt: skip
+XML_TEXT = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))  # as ElementTree; CR too, to read back
 
 
-def _edge_attributes(edge: Edge) -> dict[str, Value]:
-    cited = {"document_id": edge.document_id, "start": edge.start, "end": edge.end, "quote": edge.quote}
-    return {
-        "table": edge.table,
-        "role": edge.role,
-        "label": edge.role,  # what Gephi and yEd show on an edge
-        **{name: value for name, value in cited.items() if value is not None},
-        **dict(edge.fields),
-    }
+def _escape(values: pa.Array, table: Sequence[tuple[str, str]]) -> pa.Array:
+    """Texts with each character of the table replaced, `&` first: looked for in the bytes, replaced if there."""
+    import pyarrow.compute as pc
+
+    data = bytes(_bytes(values))
+    for old, new in table:
+        if old.encode() in data:
+            values = pc.replace_substring(values, old, new)
+    return values
+
+
+def _escape_text(text: str, table: Sequence[tuple[str, str]]) -> str:
+    for old, new in table:
+        text = text.replace(old, new)
+    return text
+
+
+def _bytes(values: pa.Array) -> memoryview:
+    """The UTF-8 bytes of a text array's values, one after the other, as Arrow holds them."""
+    import numpy as np
+
+    _, offsets, data = values.buffers()
+    if data is None or len(values) == 0:
+        return memoryview(b"")
+    bounds = np.frombuffer(offsets, dtype=np.int32)[values.offset : values.offset + len(values) + 1]
+    return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
+
+
+def _cells(values: Any) -> pa.Array:
+    """A typed column's values as text: true/false, numbers in digits, text as it is; null stays null."""
+    import pyarrow as pa
+
+    array = _array(values)
+    return array if pa.types.is_string(array.type) else array.cast(pa.string())
+
+
+def _optional(prefix: str, values: pa.Array, suffix: str) -> pa.Array:
+    """A line per row that has a value, null (no line) for a row that has none."""
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(prefix, values, suffix, "")
+
+
+def _lines(out: IO[bytes], parts: Sequence[Part]) -> None:
+    """Write one text per row: the parts joined, a null part written as nothing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    merged: list[Any] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    arguments = [pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in merged]
+    joined = pc.binary_join_element_wise(*arguments, "", null_handling="replace", null_replacement="")
+    out.write(_bytes(_array(joined)))
+
+
+def _batches(block: Block) -> Iterator[tuple[int, pa.Table]]:
+    """(first row, rows) of a block, BATCH_ROWS at a time."""
+    for start in range(0, block.rows.num_rows, BATCH_ROWS):
+        yield start, block.rows.slice(start, BATCH_ROWS)
+
+
+GRAPHML_TYPES = {"integer": "long", "number": "double", "boolean": "boolean"}  # anything else is a string
+GRAPHML_HEAD = """<?xml version='1.0' encoding='utf-8'?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" \
+xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">
+"""
+
+
+def _used(blocks: Sequence[Block], name: str) -> bool:
+    """Whether some row of some block has a value in this column."""
+    return any(name in b.rows.column_names and b.rows.column(name).null_count < b.rows.num_rows for b in blocks)
+
+
+def write_graphml(graph: Graph, out: IO[bytes]) -> None:
+    """GraphML as networkx writes and reads it: node ids are the node keys, edge ids the edge keys, a value's
+    type in its key's attr.type; empty values are left out."""
+    node_keys = [("table", "string"), ("entity_id", "string"), ("label", "string")] if graph.node_count else []
+    node_keys += [
+        (n, GRAPHML_TYPES.get(kind, "string")) for n, kind in graph.node_fields if _used(graph.node_blocks, n)
+    ]
+    edge_keys = [("table", "string"), ("role", "string"), ("label", "string")] if graph.edge_count else []
+    cited = [("document_id", "string"), ("start", "long"), ("end", "long"), ("quote", "string")]
+    edge_keys += [(n, kind) for n, kind in cited if _used(graph.edge_blocks, n)]
+    edge_keys += [
+        (n, GRAPHML_TYPES.get(kind, "string")) for n, kind in graph.edge_fields if _used(graph.edge_blocks, n)
+    ]
+    declared = [("node", *key) for key in node_keys] + [("edge", *key) for key in edge_keys]
+    ids = {(scope, name): f"d{i}" for i, (scope, name, _) in enumerate(declared)}
+    head = GRAPHML_HEAD + "".join(
+        f'  <key id="{ids[scope, name]}" for="{scope}" attr.name="{_escape_text(name, XML_ATTRIBUTE)}"'
+        f' attr.type="{kind}" />\n'
+        for scope, name, kind in declared
+    )
+    if not graph.node_count and not graph.edge_count:
+        out.write((head + '  <graph edgedefault="directed" />\n</graphml>\n').encode("utf-8"))
+        return
+    out.write((head + '  <graph edgedefault="directed">\n').encode("utf-8"))
+
+    def data(key: str, values: pa.Array) -> pa.Array:
+        return _optional(f'      <data key="{key}">', values, "</data>\n")
+
+    for block in graph.node_blocks:
+        table = _escape_text(block.table, XML_TEXT)
+        for _, rows in _batches(block):
+            parts: list[Part] = [
+                '    <node id="', _escape(_array(rows.column("id")), XML_ATTRIBUTE), '">\n',
+                f'      <data key="{ids["node", "table"]}">{table}</data>\n',
+                f'      <data key="{ids["node", "entity_id"]}">', _escape(_array(rows.column("entity_id")), XML_TEXT),
+                f'</data>\n      <data key="{ids["node", "label"]}">', _escape(_array(rows.column("label")), XML_TEXT),
+                "</data>\n",
+            ]  # fmt: skip
+            for name in block.fields:
+                if ("node", name) in ids:
+                    parts.append(data(ids["node", name], _escape(_cells(rows.column(name)), XML_TEXT)))
+            parts.append("    </node>\n")
+            _lines(out, parts)
+    for block in graph.edge_blocks:
+        table = _escape_text(block.table, XML_TEXT)
+        for _, rows in _batches(block):
+            role = _escape(_array(rows.column("role")), XML_TEXT)
+            parts = [
+                '    <edge source="', _escape(_array(rows.column("source")), XML_ATTRIBUTE),
+                '" target="', _escape(_array(rows.column("target")), XML_ATTRIBUTE),
+                '" id="', _escape(_array(rows.column("id")), XML_ATTRIBUTE), '">\n',
+                f'      <data key="{ids["edge", "table"]}">{table}</data>\n',
+                f'      <data key="{ids["edge", "role"]}">', role,
+                f'</data>\n      <data key="{ids["edge", "label"]}">', role, "</data>\n",
+            ]  # fmt: skip
+            for name in [*CITATION_COLUMNS, *block.fields]:
+                if ("edge", name) in ids:
+                    parts.append(data(ids["edge", name], _escape(_cells(rows.column(name)), XML_TEXT)))
+            parts.append("    </edge>\n")
+            _lines(out, parts)
+    out.write(b"  </graph>\n</graphml>\n")
 
 
 def graphml_bytes(graph: Graph) -> bytes:
-    """GraphML by networkx: node ids are the node keys, edge ids the edge keys; empty values are left out."""
-    import networkx as nx
-
-    network: nx.MultiDiGraph[str] = nx.MultiDiGraph()
-    for node in graph.nodes:
-        network.add_node(node.key, **_node_attributes(node))
-    for edge in graph.edges:
-        network.add_edge(edge.source, edge.target, key=edge.key, **_edge_attributes(edge))
+    """The GraphML that export_graph writes, as bytes."""
     out = io.BytesIO()
-    nx.write_graphml(network, out, encoding="utf-8", prettyprint=True)
+    write_graphml(graph, out)
     return out.getvalue()
 
 
 GEXF_TYPES = {"integer": "long", "number": "double", "boolean": "boolean"}  # anything else is a string
+GEXF_HEAD = """<?xml version='1.0' encoding='utf-8'?>
+<gexf xmlns="http://gexf.net/1.3" xmlns:viz="http://gexf.net/1.3/viz" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" \
+xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">
+  <meta>
+    <creator>eurasec</creator>
+    <description>Entities as nodes, their cited relations as edges</description>
+  </meta>
+  <graph defaultedgetype="directed" mode="static">
+"""
 
 
-def _text(value: Value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def write_gexf(graph: Graph, positions: Mapping[str, tuple[float, float]], out: IO[bytes]) -> None:
+    """GEXF 1.3, as ElementTree would indent it: no date in its meta, and the edges' `start` and `end` (offsets
+    in the text) stay data instead of becoming GEXF's time spells. Nodes carry the picture's colours and
+    positions, so that Gephi opens it as the picture shows it."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-
-def gexf_bytes(graph: Graph, positions: dict[str, tuple[float, float]]) -> bytes:
-    """GEXF 1.3, written here rather than by networkx: no date in its meta, and the edges' `start` and `end`
-    (offsets in the text) stay data instead of becoming GEXF's time spells. Nodes carry the picture's colours
-    and positions, so that Gephi opens it as the picture shows it."""
-    root = ET.Element(
-        "gexf",
-        {
-            "xmlns": "http://gexf.net/1.3",
-            "xmlns:viz": "http://gexf.net/1.3/viz",
-            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-            "xsi:schemaLocation": "http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd",
-            "version": "1.3",
-        },
-    )
-    meta = ET.SubElement(root, "meta")
-    ET.SubElement(meta, "creator").text = "eurasec"
-    ET.SubElement(meta, "description").text = "Entities as nodes, their cited relations as edges"
-    element = ET.SubElement(root, "graph", {"defaultedgetype": "directed", "mode": "static"})
     node_columns = [("table", "string"), ("entity_id", "string"), *graph.node_fields]
     edge_columns = [
         ("table", "string"), ("role", "string"), ("document_id", "string"), ("start", "integer"),
         ("end", "integer"), ("quote", "string"), *graph.edge_fields,
     ]  # fmt: skip
+    head = GEXF_HEAD
     for kind, columns in (("node", node_columns), ("edge", edge_columns)):
-        attributes = ET.SubElement(element, "attributes", {"class": kind, "mode": "static"})
+        head += f'    <attributes class="{kind}" mode="static">\n'
         for name, schema_type in columns:
-            kw = {"id": name, "title": name, "type": GEXF_TYPES.get(schema_type, "string")}
-            ET.SubElement(attributes, "attribute", kw)
+            name = _escape_text(name, XML_ATTRIBUTE)
+            head += f'      <attribute id="{name}" title="{name}" type="{GEXF_TYPES.get(schema_type, "string")}" />\n'
+        head += "    </attributes>\n"
+    out.write(head.encode("utf-8"))
+
+    def attvalue(name: str, values: pa.Array) -> pa.Array:
+        field = _escape_text(name, XML_ATTRIBUTE)
+        return _optional(f'          <attvalue for="{field}" value="', values, '" />\n')
+
     node_colours, role_colours = table_colours(graph), role_colours_of(graph)
-    degree = _degrees(graph)
-    nodes = ET.SubElement(element, "nodes")
-    for node in graph.nodes:
-        item = ET.SubElement(nodes, "node", {"id": node.key, "label": node.label})
-        _attvalues(item, {"table": node.table, "entity_id": node.id, **dict(node.fields)})
-        ET.SubElement(item, "viz:color", _rgb(node_colours[node.table]))
-        if node.key in positions:
-            x, y = positions[node.key]
-            ET.SubElement(item, "viz:position", {"x": f"{x * 72:.1f}", "y": f"{y * 72:.1f}", "z": "0.0"})
-        ET.SubElement(item, "viz:size", {"value": f"{_size(degree[node.key]) / 10:.1f}"})
-    edges = ET.SubElement(element, "edges")
-    for edge in graph.edges:
-        kw = {"id": edge.key, "source": edge.source, "target": edge.target, "label": edge.role, "kind": edge.role}
-        item = ET.SubElement(edges, "edge", kw)
-        _attvalues(item, {k: v for k, v in _edge_attributes(edge).items() if k != "label"})
-        ET.SubElement(item, "viz:color", _rgb(role_colours[edge.role]))
-    ET.indent(root, space="  ")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    # The nodes' sizes, one text per distinct degree; the pictured nodes' positions, by node number.
+    distinct, which = np.unique(graph.degree, return_inverse=True)
+    sizes = pa.array([f"{_size(int(d)) / 10:.1f}" for d in distinct], pa.string())
+    keys = list(positions)
+    placed = pc.index_in(pa.array(keys, pa.string()), value_set=graph.node_keys).to_pylist()
+    pictured = sorted((n, *positions[k]) for k, n in zip(keys, placed, strict=True) if n is not None)
+    numbers = np.array([n for n, _, _ in pictured], dtype=np.int64)
+    places = pa.array(
+        [f'        <viz:position x="{x * 72:.1f}" y="{y * 72:.1f}" z="0.0" />\n' for _, x, y in pictured] + [None],
+        pa.string(),
+    )
+    out.write(b"    <nodes>\n" if graph.node_count else b"    <nodes />\n")
+    start = 0
+    for block in graph.node_blocks:
+        table = _escape_text(block.table, XML_ATTRIBUTE)
+        colour = _rgb_attributes(node_colours[block.table])
+        for first, rows in _batches(block):
+            low, high = start + first, start + first + rows.num_rows
+            where = np.full(rows.num_rows, len(pictured), dtype=np.int64)  # no position: the null at the end
+            inside = (numbers >= low) & (numbers < high)
+            where[numbers[inside] - low] = np.flatnonzero(inside)
+            parts: list[Part] = [
+                '      <node id="', _escape(_array(rows.column("id")), XML_ATTRIBUTE),
+                '" label="', _escape(_array(rows.column("label")), XML_ATTRIBUTE), '">\n',
+                "        <attvalues>\n",
+                f'          <attvalue for="table" value="{table}" />\n',
+                '          <attvalue for="entity_id" value="', _escape(_array(rows.column("entity_id")), XML_ATTRIBUTE),
+                '" />\n',
+            ]  # fmt: skip
+            parts += [attvalue(n, _escape(_cells(rows.column(n)), XML_ATTRIBUTE)) for n in block.fields]
+            parts += [
+                "        </attvalues>\n",
+                f"        <viz:color {colour} />\n",
+                places.take(pa.array(where)),
+                '        <viz:size value="',
+                sizes.take(pa.array(which[low:high])),
+                '" />\n',
+                "      </node>\n",
+            ]
+            _lines(out, parts)
+        start += block.rows.num_rows
+    out.write(b"    </nodes>\n" if graph.node_count else b"")
+    out.write(b"    <edges>\n" if graph.edge_count else b"    <edges />\n")
+    roles = graph.roles
+    colours = pa.array([f"        <viz:color {_rgb_attributes(role_colours[r])} />\n" for r in roles], pa.string())
+    known = pa.array(roles, pa.string())
+    for block in graph.edge_blocks:
+        table = _escape_text(block.table, XML_ATTRIBUTE)
+        for _, rows in _batches(block):
+            role = _array(rows.column("role"))
+            escaped = _escape(role, XML_ATTRIBUTE)
+            parts = [
+                '      <edge id="', _escape(_array(rows.column("id")), XML_ATTRIBUTE),
+                '" source="', _escape(_array(rows.column("source")), XML_ATTRIBUTE),
+                '" target="', _escape(_array(rows.column("target")), XML_ATTRIBUTE),
+                '" label="', escaped, '" kind="', escaped, '">\n',
+                "        <attvalues>\n",
+                f'          <attvalue for="table" value="{table}" />\n',
+                '          <attvalue for="role" value="', escaped, '" />\n',
+            ]  # fmt: skip
+            parts += [attvalue(n, _escape(_cells(rows.column(n)), XML_ATTRIBUTE)) for n in CITATION_COLUMNS]
+            parts += [attvalue(n, _escape(_cells(rows.column(n)), XML_ATTRIBUTE)) for n in block.fields]
+            parts += [
+                "        </attvalues>\n",
+                colours.take(pc.index_in(role, value_set=known)),
+                "      </edge>\n",
+            ]
+            _lines(out, parts)
+    out.write(b"    </edges>\n" if graph.edge_count else b"")
+    out.write(b"  </graph>\n</gexf>\n")
 
 
-def _attvalues(parent: ET.Element, values: dict[str, Value]) -> None:
-    holder = ET.SubElement(parent, "attvalues")
-    for name, value in values.items():
-        ET.SubElement(holder, "attvalue", {"for": name, "value": _text(value)})
+def gexf_bytes(graph: Graph, positions: Mapping[str, tuple[float, float]]) -> bytes:
+    """The GEXF that export_graph writes, as bytes."""
+    out = io.BytesIO()
+    write_gexf(graph, positions, out)
+    return out.getvalue()
 
 
 def _rgb(colour: str) -> dict[str, str]:
     return {"r": str(int(colour[1:3], 16)), "g": str(int(colour[3:5], 16)), "b": str(int(colour[5:7], 16))}
 
 
-def _csv(header: Sequence[str], rows: Iterable[Sequence[Value | None]]) -> str:
+def _rgb_attributes(colour: str) -> str:
+    return " ".join(f'{k}="{v}"' for k, v in _rgb(colour).items())
+
+
+CSV_SPECIAL = (",", '"', "\n", "\r")  # a cell with one of these is quoted, its quotes doubled (RFC 4180)
+
+
+def _csv_cells(values: Any) -> pa.Array:
+    """A column's cells as CSV: quoted where they must be, as Python's csv module with QUOTE_MINIMAL."""
+    import pyarrow.compute as pc
+
+    cells = _cells(values)
+    data = bytes(_bytes(cells))
+    if not any(c.encode() in data for c in CSV_SPECIAL):
+        return cells
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(cells, '"', '""'), '"', "")
+    return pc.if_else(pc.match_substring_regex(cells, '[,"\\n\\r]'), quoted, cells)
+
+
+def _csv_line(names: Sequence[str]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else _text(value) for value in row])
+    csv.writer(out, lineterminator="\n").writerow(names)
     return out.getvalue()
 
 
-def nodes_csv(graph: Graph) -> str:
+def _write_csv(out: IO[bytes], blocks: Sequence[Block], columns: Sequence[str]) -> None:
+    """A header, then a line per row of the blocks; a column a table has not, empty."""
+    out.write(_csv_line(columns).encode("utf-8"))
+    for block in blocks:
+        table = _csv_line([block.table]).rstrip("\n")
+        for _, rows in _batches(block):
+            parts: list[Part] = []
+            for i, name in enumerate(columns):
+                if i:
+                    parts.append(",")
+                if name == "table":
+                    parts.append(table)
+                elif name in rows.column_names:
+                    parts.append(_csv_cells(rows.column(name)))
+            parts.append("\n")
+            _lines(out, parts)
+
+
+def write_nodes_csv(graph: Graph, out: IO[bytes]) -> None:
     """One row per node: its key (`id`), name (`label`), table and the entity's id, then the entity's own fields."""
-    extra = [name for name, _ in graph.node_fields]
-    rows = ([n.key, n.label, n.table, n.id, *(dict(n.fields).get(f) for f in extra)] for n in graph.nodes)
-    return _csv([*NODE_COLUMNS, *extra], rows)
+    _write_csv(out, graph.node_blocks, [*NODE_COLUMNS, *(name for name, _ in graph.node_fields)])
+
+
+def write_edges_csv(graph: Graph, out: IO[bytes]) -> None:
+    """One row per edge: its key (`id`), source and target node keys, table, role, citation, then the row's
+    own fields. No `label`: the role is one."""
+    _write_csv(out, graph.edge_blocks, [*EDGE_COLUMNS[:-1], *(name for name, _ in graph.edge_fields)])
+
+
+def nodes_csv(graph: Graph) -> str:
+    """nodes.csv as text."""
+    out = io.BytesIO()
+    write_nodes_csv(graph, out)
+    return out.getvalue().decode("utf-8")
 
 
 def edges_csv(graph: Graph) -> str:
-    """One row per edge: its key (`id`), source and target node keys, table, role, citation, then the row's
-    own fields."""
-    extra = [name for name, _ in graph.edge_fields]
-
-    def row(e: Edge) -> list[Value | None]:
-        return [e.key, e.source, e.target, e.table, e.role, e.document_id, e.start, e.end, e.quote] + [
-            dict(e.fields).get(f) for f in extra
-        ]
-
-    return _csv([*EDGE_COLUMNS[:-1], *extra], (row(e) for e in graph.edges))  # no `label`: the role is one
+    """edges.csv as text."""
+    out = io.BytesIO()
+    write_edges_csv(graph, out)
+    return out.getvalue().decode("utf-8")
 
 
 def neo4j_label(table: str) -> str:
@@ -509,7 +1018,7 @@ def cypher_script(graph: Graph) -> str:
             "",
         ]
     extras = [name for name, _ in graph.edge_fields]
-    for role in sorted({e.role for e in graph.edges}):
+    for role in graph.roles:
         sets = ["r.table = row.table", "r.role = row.role"]
         sets += [f"r.{_name(f)} = {_cypher_value(f, edge_types[f])}" for f in ("document_id", "start", "end", "quote")]
         sets += [f"r.{_name(f)} = {_cypher_value(f, edge_types[f])}" for f in extras]
@@ -537,16 +1046,7 @@ def table_colours(graph: Graph) -> dict[str, str]:
 
 
 def role_colours_of(graph: Graph) -> dict[str, str]:
-    roles = sorted({e.role for e in graph.edges})
-    return {role: ROLE_COLOURS[i % len(ROLE_COLOURS)] for i, role in enumerate(roles)}
-
-
-def _degrees(graph: Graph) -> Counter[str]:
-    degree: Counter[str] = Counter({n.key: 0 for n in graph.nodes})
-    for edge in graph.edges:
-        degree[edge.source] += 1
-        degree[edge.target] += 1
-    return degree
+    return {role: ROLE_COLOURS[i % len(ROLE_COLOURS)] for i, role in enumerate(graph.roles)}
 
 
 def _size(degree: int) -> float:
@@ -560,12 +1060,8 @@ def _radius(degree: int) -> float:
 
 
 def pictured(graph: Graph) -> list[Node]:
-    """The nodes the picture shows: all, or the MAX_PICTURE_NODES most connected (then by key)."""
-    if len(graph.nodes) <= MAX_PICTURE_NODES:
-        return list(graph.nodes)
-    degree = _degrees(graph)
-    chosen = sorted(graph.nodes, key=lambda n: (-degree[n.key], n.key))[:MAX_PICTURE_NODES]
-    return sorted(chosen, key=lambda n: (n.table, n.id))
+    """The nodes the picture shows: all, or the MAX_PICTURE_NODES most connected (then by key); in node order."""
+    return list(graph.overview.nodes)
 
 
 def _label_lines(node: Node) -> list[str]:
@@ -581,7 +1077,7 @@ class LabelBox:
     down: float
 
 
-def label_boxes(nodes: Sequence[Node], degree: Counter[str]) -> dict[str, LabelBox]:
+def label_boxes(nodes: Sequence[Node], degree: Mapping[str, int]) -> dict[str, LabelBox]:
     """Each node's room, from its label's measured width in the picture's font."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath
@@ -607,12 +1103,11 @@ def layout(graph: Graph) -> dict[str, tuple[float, float]]:
     nodes = pictured(graph)
     if not nodes:
         return {}
-    degree = _degrees(graph)
+    degree = graph.overview.degree
     boxes = label_boxes(nodes, degree)
-    shown = set(boxes)
     network: nx.Graph[str] = nx.Graph()
     network.add_nodes_from(n.key for n in nodes)
-    pairs = {(min(e.source, e.target), max(e.source, e.target)) for e in graph.edges if {e.source, e.target} <= shown}
+    pairs = {(min(source, target), max(source, target)) for source, target, _ in graph.overview.arrows}
     network.add_edges_from(sorted(pairs))
     groups = sorted((sorted(c) for c in nx.connected_components(network)), key=lambda c: (-len(c), c[0]))
     placed: list[dict[str, tuple[float, float]]] = []
@@ -735,11 +1230,11 @@ def draw(graph: Graph, positions: dict[str, tuple[float, float]], title: str) ->
     import matplotlib
     from matplotlib.figure import Figure
 
-    degree = _degrees(graph)
-    boxes = label_boxes([n for n in graph.nodes if n.key in positions], degree)
+    degree = graph.overview.degree
+    boxes = label_boxes([n for n in graph.overview.nodes if n.key in positions], degree)
     width = max((x + boxes[k].left for k, (x, _) in positions.items()), default=1.0)
     height = max((y + boxes[k].up for k, (_, y) in positions.items()), default=1.0)
-    roles = len({e.role for e in graph.edges})
+    roles = len(graph.roles)
     legend_height = 1.2 + 0.22 * (len(graph.tables) + roles) + 1.2
     page_width = MARGIN + width + MARGIN + LEGEND_WIDTH
     page_height = TITLE_HEIGHT + max(height + 2 * MARGIN, legend_height)
@@ -753,23 +1248,27 @@ def draw(graph: Graph, positions: dict[str, tuple[float, float]], title: str) ->
         legend_left = (width + 2 * MARGIN) / page_width
         _draw_legends(figure, graph, legend_left, 1 - TITLE_HEIGHT / page_height)
         shown = len(positions)
-        counts = f"{len(graph.nodes)} entities, {len(graph.edges)} relations"
-        if shown < len(graph.nodes):
+        counts = f"{graph.node_count} entities, {graph.edge_count} relations"
+        if shown < graph.node_count:
             counts += f"; the {shown} most connected entities are shown"
         figure.text(MARGIN / page_width, 1 - 0.25 / page_height, title, fontsize=14, va="top")
         figure.text(MARGIN / page_width, 1 - 0.55 / page_height, counts, fontsize=10, va="top", color="#444444")
     return figure
 
 
-def _draw_network(ax: Axes, graph: Graph, positions: dict[str, tuple[float, float]], degree: Counter[str]) -> None:
+def _draw_network(ax: Axes, graph: Graph, positions: dict[str, tuple[float, float]], degree: Mapping[str, int]) -> None:
     from matplotlib.patches import FancyArrowPatch
 
     node_colours, role_colours = table_colours(graph), role_colours_of(graph)
-    shown = [n for n in graph.nodes if n.key in positions]
+    shown = [n for n in graph.overview.nodes if n.key in positions]
     # Edges first, under the nodes: one arrow per (source, target, role), as wide as the rows it stands for;
     # the arrows between one pair of nodes bend apart.
     drawn = Counter(
-        (e.source, e.target, e.role) for e in graph.edges if e.source in positions and e.target in positions
+        {
+            arrow: rows
+            for arrow, rows in graph.overview.arrows.items()
+            if arrow[0] in positions and arrow[1] in positions
+        }
     )
     pairs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for arrow in sorted(drawn):
