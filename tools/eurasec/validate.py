@@ -48,11 +48,11 @@ def own_checks() -> tuple[Check, ...]:
         # After the seeds, the longest first: two workers share them, and a long one started last
         # would keep one worker busy alone at the end.
         OWN_CHECKS = (
-            check_seeds,
+            check_seeds,  # first, alone: the quote and mention checks read the seeds it passed
+            check_mentions,  # the longest: it starts beside the data checks
             check_quotes,
-            check_mentions,
-            check_roles,
             check_hygiene,
+            check_roles,
             check_unused,
             check_aliases,
             check_canonical,
@@ -264,22 +264,31 @@ def _validate(descriptor: str | Path, engine: str) -> Report:
     own: list[list[Finding] | InternalError] = []
     if checks:
         own.append(_run_check(checks[0], ctx))  # the seeds first: the quote check reads what passed
-    # The project's checks and frictionless' data checks are independent: they run at once, and the
-    # kernels of each (pyarrow and numpy let go of the GIL) fill the two cores.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        own_results = [pool.submit(contextvars.copy_context().run, _run_check, check, ctx) for check in checks[1:]]
+
+    # The project's checks and frictionless' data checks are independent: two workers take them, the
+    # longest first (the mentions, then the data checks), and the kernels of each (pyarrow and numpy let
+    # go of the GIL) fill the two cores.
+    def data_checks() -> list[Finding]:
         if only_descriptor:
-            findings.extend(descriptor_findings)
-        elif data_engine == "fast":
+            return descriptor_findings
+        if data_engine == "fast":
             from .checks.engine.fast import run_fast
 
             with _internal("fast data"):
-                findings.extend(run_fast(package.path, dataset, descriptor_findings))
-        elif data_engine == "frictionless":
+                return run_fast(package.path, dataset, descriptor_findings)
+        if data_engine == "frictionless":
             from .checks.engine.fast import run_reference
 
             with _internal("frictionless data"):
-                findings.extend(run_reference(package.path, dataset))
+                return run_reference(package.path, dataset)
+        return []
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, rest = checks[1:2], checks[2:]
+        own_results = [pool.submit(contextvars.copy_context().run, _run_check, check, ctx) for check in first]
+        data_results = pool.submit(contextvars.copy_context().run, data_checks)
+        own_results += [pool.submit(contextvars.copy_context().run, _run_check, check, ctx) for check in rest]
+        findings.extend(data_results.result())
         own.extend(result.result() for result in own_results)
     if not _descriptor_broken(findings):  # our checks read the descriptor too: their findings wait until it is mended
         for outcome in own:

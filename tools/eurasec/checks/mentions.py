@@ -107,7 +107,9 @@ def _cited(ctx: Context, citing: list[Resource], found: MentionArrays) -> np.nda
     ents: Entities = found.entities
     tables = {name: i for i, name in enumerate(ents.tables)}
     width = len(ents)
-    cited = [np.zeros(0, np.int64)]
+    # Per entity table, every citing row's document and reference to it, in one lookup of its ids.
+    docs: dict[int, list[np.ndarray]] = {}
+    refs: dict[int, list[pa.Array]] = {}
     for resource in citing:
         table = ctx.table(resource)
         document = resource.role_field(DOCUMENT)
@@ -117,10 +119,14 @@ def _cited(ctx: Context, citing: list[Resource], found: MentionArrays) -> np.nda
         for fk in resource.foreign_keys:
             if len(fk.fields) != 1 or fk.resource not in tables or fk.fields[0] not in table.columns:
                 continue
-            number = tables[fk.resource]
-            entity = _codes(pc.index_in(table.columns[fk.fields[0]], value_set=ents.ids[number]))
-            both = (doc >= 0) & (entity >= 0)
-            cited.append(doc[both] * width + entity[both] + int(ents.bases[number]))
+            docs.setdefault(tables[fk.resource], []).append(doc)
+            refs.setdefault(tables[fk.resource], []).append(table.columns[fk.fields[0]].cast(pa.string()))
+    cited = [np.zeros(0, np.int64)]
+    for number, columns in refs.items():
+        entity = _codes(pc.index_in(pa.concat_arrays(columns), value_set=ents.ids[number]))
+        doc = np.concatenate(docs[number])
+        both = (doc >= 0) & (entity >= 0)
+        cited.append(doc[both] * width + entity[both] + int(ents.bases[number]))
     return np.concatenate(cited)  # repeated pairs and all: is_in hashes them
 
 

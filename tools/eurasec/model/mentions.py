@@ -494,9 +494,15 @@ def index_mentions(names: Names, texts: Mapping[str, str]) -> MentionArrays:
     word_keyed[starts] = chars.lower[word_keyed[starts]]
     word_keys = _Encoded(word_keyed).slices(starts, ends)
     spans_start, spans_end, candidates = [starts], [ends], [word_keys]
-    for k in sorted(set(counts.tolist()) - {1}):
-        heads_k = pc.unique(first_keys.filter(pa.array(counts == k)))
-        begins = np.flatnonzero(pc.is_in(word_keys, value_set=heads_k).to_numpy(zero_copy_only=False))
+    # Which text words begin a name of several words: one hash pass over the words for every length k.
+    multi = counts > 1
+    first_words = pc.dictionary_encode(first_keys.filter(pa.array(multi)))
+    head_code = first_words.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    word_head = _indices(pc.index_in(word_keys, value_set=first_words.dictionary))  # -1: begins no such name
+    for k in sorted(set(counts[multi].tolist())):
+        begins_k = np.zeros(len(first_words.dictionary) + 1, bool)  # the last stands for -1, and stays False
+        begins_k[head_code[counts[multi] == k]] = True
+        begins = np.flatnonzero(begins_k[word_head])
         begins = begins[begins + k - 1 < len(starts)]
         begins = begins[doc_of_word[begins] == doc_of_word[begins + k - 1]]
         spans_start.append(starts[begins])
