@@ -72,7 +72,21 @@ def release_files() -> list[str]:
         + [f"annotations/brat/{doc}.{ext}" for doc in stored for ext in ("txt", "ann")]
         + ["read/index.html"]
         + [f"read/{doc}.html" for doc in stored]
+        + entity_pages()
     )
+
+
+def entity_pages() -> list[str]:
+    """The reading view's pages of entities: per entity table, one per ENTITIES_PER_PAGE of its rows."""
+    from eurasec.build.reading import ENTITIES_PER_PAGE
+    from eurasec.model.descriptor import load_package
+    from eurasec.model.mentions import entity_tables
+
+    pages = []
+    for resource in entity_tables(load_package(DESCRIPTOR)):
+        count = sum(1 for row in csv_rows(resource.name) if row[resource.primary_key[0]])
+        pages += [f"read/entities/{resource.name}-{k}.html" for k in range(1, -(-count // ENTITIES_PER_PAGE) + 1)]
+    return pages
 
 
 GRAPH_FILES = ["edges.csv", "eurasec.gexf", "eurasec.graphml", "eurasec.svg", "load.cypher", "nodes.csv"]

@@ -13,6 +13,7 @@ import csv
 import fcntl
 import hashlib
 import html
+import itertools
 import json
 import os
 import re
@@ -42,6 +43,17 @@ CITATION = ("document", "start", "end", "quote")
 HOSTILE_NAME = "<script>alert(\"name\")</script> & 'Co'"
 HOSTILE_TITLE = 'The Eurasian Approach </title><script>alert("title")</script> & <b>co</b>'
 HOSTILE_TAIL = ' said "</textarea><img src=x onerror=alert(1)>"\r\n<!-- not a comment --> ]]>'
+# every character an escape must mind: quotes, markup, line breaks and separators, controls, beyond ASCII
+HOSTILE_VALUES = [
+    "",
+    "plain",
+    "say \"hi\" & 'bye' <b>bold</b> </script><!-- -->",
+    "line\nbreak\r\nand\ttab\\ back\\slash",
+    "separators \u2028 and \u2029, no-break\u00a0space, \u0085",
+    "control " + "".join(chr(c) for c in range(32)) + "\x7f",
+    "é ü ß Минск 北京 🛡️ 𝄞",
+]
+HOSTILE_FIELD = 'a "description" <i>&amp;</i>\n\u2028 é 𝄞 \x01\x1f\t\\ end'
 
 
 # --- building the view ----------------------------------------------------------------------------------
@@ -209,10 +221,24 @@ def markup_of(path: Path) -> str:
 # --- the view, read as HTML -----------------------------------------------------------------------------
 
 
-def test_a_page_for_every_document_with_text_and_an_index(real: tuple[ReleaseInput, Path]):
+def pages(read: Path) -> list[Path]:
+    """Every page of the view: the documents', the index and the pages of entities (read/entities/)."""
+    return sorted(read.rglob("*.html"))
+
+
+def entity_tables() -> list[str]:
+    return [
+        name for name, r in resources().items() if any(f.get("eurasec:role") == "name" for f in r["schema"]["fields"])
+    ]
+
+
+def test_a_page_for_every_document_with_text_an_index_and_pages_of_entities(real: tuple[ReleaseInput, Path]):
     release, read = real
-    expected = {f"{document}.html" for document in seeds()} | {"index.html"}
-    assert {p.name for p in read.iterdir()} == expected
+    # The real package is small: a page of entities per entity table holds every entity of it.
+    entities = {f"entities/{name}-1.html" for name in entity_tables()}
+    expected = {f"{document}.html" for document in seeds()} | {"index.html"} | entities
+    assert {p.relative_to(read).as_posix() for p in pages(read)} == expected
+    assert {p.relative_to(read).as_posix() for p in read.rglob("*") if p.is_file()} == expected
     assert set(release.written) == {f"read/{name}" for name in expected}
     assert all(release.written[f"read/{name}"] == read / name for name in expected)
 
@@ -256,17 +282,40 @@ def test_a_citation_shows_its_row_and_its_entities(real: tuple[ReleaseInput, Pat
     assert fact["quote"] == rows[number - 1]["quote"]
 
 
-def test_the_index_lists_every_entity_with_links_to_its_passages(real: tuple[ReleaseInput, Path]):
-    _, read = real
+def reached(read: Path) -> tuple[set[str], list[tuple[str, str]], str]:
+    """From the index, through its pages of entities: the entities listed, the (page, anchor) links to
+    passages, and the markup of the pages of entities."""
     index = markup_of(read / "index.html")
-    ids = set(re.findall(r'<div class="entity" id="([^"]+)"', index))
+    listed = re.findall(r'<a href="(entities/[^"#]+\.html)">', index)
+    assert listed and not re.findall(r'<div class="entity"', index)
+    markup = "".join(markup_of(read / page) for page in dict.fromkeys(listed))
+    ids = set(re.findall(r'<div class="entity" id="([^"]+)"', markup))
+    links = [
+        (page, html.unescape(anchor)) for page, anchor in re.findall(r'href="\.\./([^"#/]+\.html)#([^"]+)"', markup)
+    ]
+    return ids, links, markup
+
+
+def test_the_index_reaches_every_entity_with_links_to_its_passages(real: tuple[ReleaseInput, Path]):
+    release, read = real
+    ids, links, markup = reached(read)
     for name in ("actors", "organizations", "initiatives"):
         assert {f"{name}/{row['id']}" for row in read_csv(ROOT, resources()[name])} <= ids
-    anchors = {page.name: Page(markup_of(page)).anchors for page in read.iterdir() if page.name != "index.html"}
-    links = re.findall(r'href="([^"#]+\.html)#([^"]+)"', index)
+    anchors = {page.name: Page(markup_of(page)).anchors for page in read.glob("*.html") if page.name != "index.html"}
     assert links
     for page, anchor in links:
         assert anchor in anchors[page], f"{page}#{anchor}"
+    # every citation of an entity is listed, linked to its passage (the caps never bite here)
+    cited = {anchor for _, anchor in links if anchor.startswith("cite-")}
+    for name, resource in resources().items():
+        role = roles(resource)
+        if set(CITATION) <= set(role) and any(fk["reference"]["resource"] in entity_tables()
+                                               for fk in resource["schema"].get("foreignKeys", [])):  # fmt: skip
+            for number, row in enumerate(read_csv(ROOT, resource), 1):
+                if row[role["document"]] in seeds():
+                    assert f"cite-{name}-{number}" in cited, (name, number)
+    assert "more in" not in markup
+    assert release.written
 
 
 def test_crossing_nested_and_equal_ranges_nest_or_split():
@@ -304,17 +353,18 @@ def test_a_carriage_return_is_written_as_a_reference():
 def test_two_exports_are_byte_identical(real: tuple[ReleaseInput, Path], tmp_path: Path):
     _, read = real
     again = export(release_input(DESCRIPTOR), tmp_path)
-    names = sorted(p.name for p in read.iterdir())
-    assert names == sorted(p.name for p in again.iterdir())
+    names = [p.relative_to(read) for p in pages(read)]
+    assert names == [p.relative_to(again) for p in pages(again)]
     for name in names:
         assert (read / name).read_bytes() == (again / name).read_bytes(), name
 
 
 def test_nothing_is_loaded_from_outside_the_page(real: tuple[ReleaseInput, Path]):
     _, read = real
-    for path in read.iterdir():
+    for path in pages(read):
         markup = markup_of(path)
         page = Page(markup)
+        scripted = path.parent == read and path.name != "index.html"
         assert not {"link", "img", "iframe", "object", "embed", "video", "audio", "source", "base"} & set(page.tags)
         for tag, name, value in page.attributes:
             assert name not in ("src", "srcset", "poster", "action", "formaction"), (tag, name, value)
@@ -327,9 +377,11 @@ def test_nothing_is_loaded_from_outside_the_page(real: tuple[ReleaseInput, Path]
         assert policy.startswith("default-src 'none';")
         for source, inline in ((CSS, "style-src"), (SCRIPT, "script-src")):
             digest = base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
-            if inline == "style-src" or path.name != "index.html":
+            if inline == "style-src" or scripted:
                 assert f"{inline} 'sha256-{digest}'" in policy
-        assert page.scripts == ([] if path.name == "index.html" else [page.scripts[0], SCRIPT])
+        if not scripted:
+            assert "script-src 'none'" in policy
+        assert page.scripts == ([page.scripts[0], SCRIPT] if scripted else [])
         assert f"<style>{CSS}</style>" in markup
 
 
@@ -354,7 +406,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReleaseInput, Pat
     row[roles(documents)["title"]] = HOSTILE_TITLE
     write_csv(root, documents, rows)
     actors = read_csv(root, found["actors"])
-    actors.append({**actors[0], "id": "hostile-actor", roles(found["actors"])["name"]: HOSTILE_NAME})
+    actors.append({**actors[0], "id": "hostile-actor", roles(found["actors"])["name"]: HOSTILE_NAME,
+                   "description": HOSTILE_FIELD})  # fmt: skip
     write_csv(root, found["actors"], actors)
     cites = read_csv(root, found["actor_citations"])
     quote = HOSTILE_NAME + HOSTILE_TAIL
@@ -378,10 +431,18 @@ def test_hostile_names_titles_and_text_are_escaped(hostile: tuple[ReleaseInput, 
     assert [f["quote"] for f in cited] == [text[start:end]]
     named = [f for f in facts if f["kind"] == "mention" and f["quote"] == HOSTILE_NAME]
     assert named, "the hostile name is found as a mention"
-    assert any(e["name"] == HOSTILE_NAME for e in page.data["entities"])
-    index = Page(markup_of(read / "index.html"))
-    assert index.scripts == [] and "img" not in index.tags and "b" not in index.tags
-    assert HOSTILE_NAME in html.unescape(markup_of(read / "index.html"))
+    (entity,) = [e for e in page.data["entities"] if e["name"] == HOSTILE_NAME]
+    assert [HOSTILE_FIELD] == [value for _, value in entity["fields"] if value.startswith("a ")]
+    assert entity["page"] == "entities/actors-1.html" and entity["anchor"] == "actors/hostile-actor"
+    blob = page.scripts[0]
+    assert "<" not in blob and ">" not in blob and "&" not in blob and "\u2028" not in blob
+    for path in (read / "index.html", *(read / "entities").iterdir()):
+        index = Page(markup_of(path))
+        assert index.scripts == [] and "img" not in index.tags and "b" not in index.tags and "script" not in index.tags
+    _, _, markup = reached(read)
+    assert HOSTILE_NAME in html.unescape(markup)
+    assert html.escape(HOSTILE_FIELD) not in markup  # the page of entities lists no fields of an entity
+    assert f"<q>{html.escape(HOSTILE_NAME + HOSTILE_TAIL).replace(chr(13), '&#13;')}</q>" in markup
 
 
 # --- in a real browser --------------------------------------------------------------------------------
@@ -441,8 +502,11 @@ def test_the_browser_keeps_hostile_text_as_text(chromium: str, hostile, tmp_path
     check_highlights(dom, text)
     assert dom.title.startswith(HOSTILE_TITLE)
     assert len(dom.scripts) == 2 and "img" not in dom.tags and "textarea" not in dom.tags
-    index = Page(dump_dom(chromium, (read / "index.html").as_uri(), tmp_path / "profile"))
-    assert index.scripts == [] and "img" not in index.tags
+    for path in (read / "index.html", read / "entities" / "actors-1.html"):
+        dumped = dump_dom(chromium, path.as_uri(), tmp_path / "profile")
+        index = Page(dumped)
+        assert index.scripts == [] and "img" not in index.tags
+    assert HOSTILE_NAME in html.unescape(dumped)  # the page of actors shows the name as text
 
 
 class DevTools:
@@ -599,3 +663,80 @@ def test_clicking_a_highlight_shows_its_facts_and_nothing_leaves_file(
         or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] in ("error", "warning"))
     ]
     assert not problems, problems  # a refused style or script (the policy's hashes) would be logged here
+
+
+# --- the writers behind the pages ---------------------------------------------------------------------
+
+
+def test_each_escape_is_the_standard_one():
+    import pyarrow as pa
+
+    from eurasec.build.mentions import HTML, JSON, JSON_ASCII, RAW, EscapedText, escape, escape_one
+
+    def script_json(value: str) -> str:
+        return json.dumps(value)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+    standard = {
+        JSON: lambda v: json.dumps(v, ensure_ascii=False)[1:-1],
+        JSON_ASCII: script_json,
+        HTML: lambda v: html.escape(v, quote=True).replace("\r", "&#13;"),
+        RAW: lambda v: v,
+    }
+    values = [*HOSTILE_VALUES, *HOSTILE_VALUES[::-1], None]  # repeated: each distinct value escaped once
+    for how, expected in standard.items():
+        assert escape(pa.array(values, pa.string()), how).to_pylist() == [expected(v or "") for v in values], how
+        assert [escape_one(v, how) for v in HOSTILE_VALUES] == [expected(v) for v in HOSTILE_VALUES], how
+        text = "".join(HOSTILE_VALUES) + HOSTILE_NAME + HOSTILE_TAIL
+        escaped = EscapedText(text, how)
+        starts = list(range(0, len(text), 7))
+        ends = [min(len(text), s + 13) for s in starts]  # overlapping passages
+        assert escaped.slices(starts, ends).to_pylist() == [
+            expected(text[a:b]) for a, b in zip(starts, ends, strict=True)
+        ]
+        points = sorted({0, len(text), *starts})
+        assert escaped.cuts(points).to_pylist() == [expected(text[a:b]) for a, b in itertools.pairwise(points)]
+
+
+def test_a_blob_reads_back_as_the_values(hostile):
+    _, read, _, _ = hostile
+    page = Page(markup_of(read / f"{STAKHOVSKY}.html"))
+    for fact in page.data["facts"]:
+        if fact["kind"] == "citation":
+            assert fact["summary"].startswith(fact["title"])
+    assert json.loads(page.scripts[0]) == page.data
+
+
+def test_pages_of_entities_are_bounded(real: tuple[ReleaseInput, Path], tmp_path: Path, monkeypatch):
+    from eurasec.build import reading
+
+    monkeypatch.setattr(reading, "ENTITIES_PER_PAGE", 3)
+    monkeypatch.setattr(reading, "CITATIONS_PER_ENTITY", 1)
+    _, whole = real
+    read = export(release_input(DESCRIPTOR), tmp_path)
+    for name in entity_tables():
+        rows = read_csv(ROOT, resources()[name])
+        assert len(list((read / "entities").glob(f"{name}-*.html"))) == (len(rows) + 2) // 3
+    ids, links, markup = reached(read)
+    everything, all_links, _ = reached(whole)
+    assert ids == everything  # every entity is still reached, three to a page
+    for page in (read / "entities").iterdir():
+        assert len(re.findall(r'<div class="entity"', markup_of(page))) <= 3
+    # each entity lists one citing fact; the others are counted, by document, in a line that links it
+    entries = re.findall(r'<div class="entity" id="([^"]+)">(.*?)</div>', markup, re.S)
+    full = dict(re.findall(r'<div class="entity" id="([^"]+)">(.*?)</div>', reached(whole)[2], re.S))
+    capped = 0
+    for anchor, entry in entries:
+        cited = len(re.findall(r"#cite-", entry))
+        assert cited <= 1
+        total = len(re.findall(r"#cite-", full[anchor]))
+        more = re.search(r'<li class="muted">and (\d+) more in (.*?)</li>', entry)
+        if total > 1:
+            capped += 1
+            assert more and int(more.group(1)) == total - 1, anchor
+            counts = [int(n) for n in re.findall(r"\((\d+)\)", more.group(2))]
+            assert sum(counts) == total - 1
+            assert re.findall(r'href="\.\./([^"#]+\.html)"', more.group(2))
+        else:
+            assert more is None
+    assert capped, "some entity of the real package is cited more than once"
+    assert set(links) <= set(all_links)
