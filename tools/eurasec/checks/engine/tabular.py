@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ...model.descriptor import Field, Resource
-from ...read.kernels import SLUG_PATTERN, byte_lengths, is_slug, neighbour_order, null_where
+from ...read.kernels import SLUG_PATTERN, byte_lengths, is_digits, is_slug, neighbour_order, null_where
 from ...read.table import Table
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ else:  # loaded by `import re` already
     from re import _parser
 
 LIMIT_ERRORS = 1000  # frictionless' default per resource
-_INTEGER = r"^[0-9]+$"
 # The constraints each type supports, in the order frictionless checks them.
 _SUPPORTED = {
     "string": ["required", "minLength", "maxLength", "pattern", "enum"],
@@ -167,7 +166,7 @@ def read_column(field: Field, cells: pa.Array, missing_values: list[str]) -> Col
     if kind == "string" and fmt == "default":
         return Column(missing, np.zeros(len(cells), dtype=bool), null_where(cells, missing))
     if kind == "integer":
-        fast = pc.and_(pc.match_substring_regex(cells, _INTEGER), pc.less_equal(pc.utf8_length(cells), 18))
+        fast = pa.array(is_digits(cells, 18))  # at most 18 ASCII digits: an int64, cast in bulk
         python: Callable[[str], Any] = _python_integer
     else:
         # Dates go through strptime value by value (distinct values only): a pattern cannot know 2001-02-30.
@@ -202,7 +201,11 @@ def read_column(field: Field, cells: pa.Array, missing_values: list[str]) -> Col
                 numbers[i] = value.toordinal() if hasattr(value, "toordinal") else max(-(2**63), min(value, 2**63 - 1))
     key = pa.array(key_values, pa.string())
     if kind == "integer" and fast_np.any():
-        fast_text = pc.cast(pc.cast(pc.if_else(fast, cells, pa.scalar(None, pa.string())), pa.int64()), pa.string())
+        if pc.any(pc.and_(pc.starts_with(cells, "0"), pc.greater(pc.binary_length(cells), 1))).as_py():
+            # a leading zero: the key is the number's own text (007 is 7)
+            fast_text = pc.cast(pc.cast(pc.if_else(fast, cells, pa.scalar(None, pa.string())), pa.int64()), pa.string())
+        else:
+            fast_text = cells  # digits without a leading zero are the number's own text
         key = pc.if_else(fast, fast_text, key)
     return Column(missing, type_error, key, numbers)
 
