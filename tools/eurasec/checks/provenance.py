@@ -13,7 +13,7 @@ from ..model.codes import finding
 from ..model.descriptor import DOCUMENT, END, QUOTE, START, Resource
 from ..model.findings import Finding
 from ..model.utf8 import code_point_starts
-from ..read.kernels import byte_lengths, dictionary_codes, is_digits, slices_equal
+from ..read.kernels import byte_lengths, dictionary_codes, is_int64_digits, slices_equal
 from ..read.strict import MAX_CELL_CHARS
 from .context import Context, texts
 from .quotes import Match, closest, find_all, fold
@@ -115,7 +115,7 @@ def _offsets(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    typed = is_digits(column, 18)
+    typed = is_int64_digits(column).copy()
     values = np.zeros(len(column), dtype=np.int64)
     if typed.any():
         values[typed] = pc.cast(column.filter(pa.array(typed)), pa.int64()).to_numpy(zero_copy_only=False)

@@ -235,3 +235,10 @@ def is_digits(cells: pa.Array, most: int) -> np.ndarray:
     other = np.zeros(len(data) + 1, dtype=np.int64)  # bytes that are not a digit, before each byte
     np.cumsum((data < 0x30) | (data > 0x39), out=other[1:])
     return (lengths >= 1) & (lengths <= most) & (other[offsets[1:]] == other[offsets[:-1]])
+
+
+@_remembered
+def is_int64_digits(cells: pa.Array) -> np.ndarray:
+    """Cells of 1 to 18 ASCII digits: integers that an int64 holds, cast in bulk (the data checks and the
+    quote check both ask it of the offsets)."""
+    return is_digits(cells, 18)

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ...model.descriptor import Field, Resource
-from ...read.kernels import SLUG_PATTERN, byte_lengths, is_digits, is_slug, neighbour_order, null_where
+from ...read.kernels import SLUG_PATTERN, byte_lengths, is_int64_digits, is_slug, neighbour_order, null_where
 from ...read.table import Table
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def read_column(field: Field, cells: pa.Array, missing_values: list[str]) -> Col
     if kind == "string" and fmt == "default":
         return Column(missing, np.zeros(len(cells), dtype=bool), null_where(cells, missing))
     if kind == "integer":
-        fast = pa.array(is_digits(cells, 18))  # at most 18 ASCII digits: an int64, cast in bulk
+        fast = pa.array(is_int64_digits(cells))
         python: Callable[[str], Any] = _python_integer
     else:
         # Dates go through strptime value by value (distinct values only): a pattern cannot know 2001-02-30.
