@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from eurasec.build.context import ReleaseInput
-from eurasec.build.reading import CSS, SCRIPT, _Group, _groups, export_reading_view, highlighted
+from eurasec.build.reading import CSS, SCRIPT, _Group, _groups, _nest, _walk, export_reading_view, highlighted
 from eurasec.build.typed import typed_from_text
 from eurasec.model.mentions import find_mentions
 from eurasec.read.dataset import load_dataset
@@ -342,6 +342,41 @@ def test_crossing_nested_and_equal_ranges_nest_or_split():
             assert page.pieces[str(g.index)] == 1, g
     assert page.anchors == {f"f{i}": str(g.index) for g in groups for i in g.facts}
     assert max(page.pieces.values()) > 1, "crossing passages are split"
+
+
+def test_brackets_laid_out_at_once_are_the_marks_of_the_walk():
+    # _nest lays out the runs of ranges that do not cross at once and walks only the others (_walk): the same
+    # codes as walking every range, for nested, equal, touching and crossing ranges, mentions and passages
+    import random
+
+    rng = random.Random(7)
+    crossed = 0
+    for _ in range(3000):
+        length = rng.randint(1, 40)
+        mentions, at = [], 0
+        while at < length and rng.random() < 0.7:  # mentions never overlap one another
+            a = rng.randint(at, length - 1)
+            b = rng.randint(a + 1, min(length, a + 6))
+            mentions.append((a, b))
+            at = b
+        passages = {
+            (a, rng.randint(a + 1, length)) for a in (rng.randint(0, length - 1) for _ in range(rng.randint(0, 6)))
+        }
+        ranges = [(a, b, False) for a, b in sorted(passages)] + [(a, b, True) for a, b in mentions]
+        rng.shuffle(ranges)
+        starts, ends, mention = ([r[i] for r in ranges] for i in range(3))
+        points, codes = _nest(length, starts, ends, mention)
+        n = len(ranges)
+        where, walked, _ = _walk(starts, ends, mention, list(range(n)), n)
+        cuts = sorted({0, length, *starts, *ends})
+        expected = sorted(
+            [(cuts.index(w), 0, k, c) for k, (w, c) in enumerate(zip(where, walked, strict=True))]
+            + [(i, 1, 0, 2 * n + 1 + i) for i in range(len(cuts) - 1)]
+        )
+        assert points == cuts
+        assert codes == [c for *_, c in expected], ranges
+        crossed += any(n <= c < 2 * n for c in codes)
+    assert crossed > 100, "some ranges cross"
 
 
 def test_a_carriage_return_is_written_as_a_reference():

@@ -542,39 +542,104 @@ def _nest(length: int, starts: list[int], ends: list[int], mention: list[bool]) 
     a range within another nests in it. Where two ranges cross, one is split in two marks (with the same
     data-g): a mention never (mentions do not overlap one another), the cited passage instead; of two
     crossing passages, the one opened last.
+
+    The ranges fall into runs that overlap one another and no other (between two runs no mark is open).
+    In a run where no two ranges cross, the marks are brackets: they are laid out at once (numpy). Only
+    the runs with ranges that cross are walked, range by range (_walk, which has the rules above).
     """
+    import numpy as np
+
     n = len(starts)
+    s, e = np.asarray(starts, np.int64).reshape(-1), np.asarray(ends, np.int64).reshape(-1)
+    m = np.asarray(mention, bool).reshape(-1)
+    points = np.unique(np.concatenate([np.array([0, length], np.int64), s, e]))
     close, text = 2 * n, 2 * n + 1
-    points = sorted({0, length, *starts, *ends})
-    by_start = sorted(range(n), key=lambda g: (starts[g], -ends[g], mention[g], g))
+    texts = np.arange(len(points) - 1, dtype=np.int64)
+    if not n:
+        return points.tolist(), (text + texts).tolist()
+    by_start = np.lexsort((np.arange(n), m, -e, s))  # the order in which marks open
+    rank = np.empty(n, np.int64)
+    rank[by_start] = np.arange(n)
+    reach = np.maximum.accumulate(e[by_start])
+    begins = np.ones(n, bool)
+    begins[1:] = s[by_start][1:] >= reach[:-1]
+    run = np.empty(n, np.int64)
+    run[by_start] = np.cumsum(begins) - 1
+    # every run laid out as brackets: at each offset the marks that end there close (the last opened first),
+    # then those that begin there open; a run is right where each mark closes before any mark outside it
+    where = np.concatenate([e, s])
+    kind = np.repeat(np.array([0, 1], np.int64), n)
+    group = np.concatenate([np.arange(n), np.arange(n)])
+    order = np.lexsort((np.concatenate([-rank, rank]), kind, where))
+    step = np.where(kind[order] == 1, 1, -1)
+    depth = np.cumsum(step)
+    level = np.where(step > 0, depth, depth + 1)
+    by_level = order[np.lexsort((np.arange(2 * n), level))]
+    opens = np.flatnonzero(kind[by_level] == 1)
+    after = by_level[np.minimum(opens + 1, 2 * n - 1)]
+    matched = (opens + 1 < 2 * n) & (kind[after] == 0) & (group[after] == group[by_level[opens]])
+    crossed = np.zeros(int(run.max()) + 1, bool)
+    crossed[run[group[by_level[opens[~matched]]]]] = True
+    keep = ~crossed[run[group[order]]]
+    laid = order[keep]
+    point = [np.searchsorted(points, where[laid]), texts]
+    runs = [run[group[laid]], np.full(len(texts), n, np.int64)]  # at a cut, its text comes after its marks
+    codes = [np.where(kind[laid] == 1, group[laid], close), text + texts]
+    if crossed.any():
+        walked = np.flatnonzero(crossed[run])
+        at, made, whose = _walk(s[walked].tolist(), e[walked].tolist(), m[walked].tolist(), walked.tolist(), n)
+        point.append(np.searchsorted(points, np.array(at, np.int64)))
+        runs.append(run[np.array(whose, np.int64)])
+        codes.append(np.array(made, np.int64))
+    seq = [np.arange(len(c), dtype=np.int64) for c in codes]
+    everything = np.lexsort((np.concatenate(seq), np.concatenate(runs), np.concatenate(point)))
+    return points.tolist(), np.concatenate(codes)[everything].tolist()
+
+
+def _walk(
+    starts: list[int], ends: list[int], mention: list[bool], ids: list[int], n: int
+) -> tuple[list[int], list[int], list[int]]:
+    """The marks of ranges that cross (_nest's rules), one cut at a time: for each code (as _nest's, of the
+    groups `ids` of n), the offset where it is written and the group it opens or closes."""
+    count = len(starts)
+    close = 2 * n
+    points = sorted({*starts, *ends})
+    by_start = sorted(range(count), key=lambda g: (starts[g], -ends[g], mention[g], ids[g]))
+    at: list[int] = []
     out: list[int] = []
+    whose: list[int] = []
     stack: list[int] = []
-    written = bytearray(n)
+    written = bytearray(count)
     following = 0
+    here = 0
 
     def push(g: int) -> None:
-        out.append(g + n if written[g] else g)
+        out.append(ids[g] + n if written[g] else ids[g])
+        at.append(here)
+        whose.append(ids[g])
         written[g] = 1
         stack.append(g)
 
     def pop_from(depth: int) -> list[int]:
         popped = stack[depth:]
         del stack[depth:]
-        out.extend([close] * len(popped))
+        for g in reversed(popped):
+            out.append(close)
+            at.append(here)
+            whose.append(ids[g])
         return popped
 
-    last = len(points) - 1
-    for i, here in enumerate(points):
+    for here in points:
         opening: list[int] = []
         for depth, g in enumerate(stack):
             if ends[g] == here:
                 opening = [g for g in pop_from(depth) if ends[g] != here]
                 break
         begin = following
-        while following < n and starts[by_start[following]] == here:
+        while following < count and starts[by_start[following]] == here:
             following += 1
         if opening:
-            opening = sorted([*opening, *by_start[begin:following]], key=lambda g: (-ends[g], mention[g], g))
+            opening = sorted([*opening, *by_start[begin:following]], key=lambda g: (-ends[g], mention[g], ids[g]))
         else:
             opening = by_start[begin:following]
         for g in opening:
@@ -592,10 +657,7 @@ def _nest(length: int, starts: list[int], ends: list[int], mention: list[bool]) 
                         push(p)
             else:
                 push(g)
-        if i < last:
-            out.append(text + i)
-    out.extend([close] * len(stack))
-    return points, out
+    return at, out, whose
 
 
 def _open_tags(groups: list[_Group]) -> tuple[list[str], list[str]]:
