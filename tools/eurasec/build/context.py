@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model.descriptor import DESCRIPTOR_NAME, Package
+from ..model.mentions import MentionArrays
 from ..model.names import release_folder_name
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class ReleaseInput:
     package: Package
     tables: dict[str, pa.Table]  # resource name -> typed table, sorted by primary key
     written: dict[str, Path] = field(default_factory=dict)  # release-relative path -> file, as exporters write
+    # The mention index validate made of the same seeds and text columns (build/mentions.py reuses it).
+    found_mentions: MentionArrays | None = None
 
     @property
     def version(self) -> str:

@@ -17,6 +17,7 @@ import stat
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -349,6 +350,7 @@ def _export_all(release: ReleaseInput, staged: Path, say: Callable[[str], None])
             ok = False
             try:
                 say(f"writing {name}")
+                started = time.perf_counter()
                 export(release, staged)
                 verify = VERIFIERS.get(name)
                 if verify is None:
@@ -358,6 +360,7 @@ def _export_all(release: ReleaseInput, staged: Path, say: Callable[[str], None])
                         checked = checker.submit(verify, staged)
                         digests.take(release.written)
                         checked.result()
+                say(f"wrote {name} in {time.perf_counter() - started:.2f} s")
                 ok = True
             finally:
                 queue.finish(name, ok)
@@ -413,7 +416,9 @@ def _build(descriptor: str | Path, out: Path, say: Callable[[str], None], where:
     from .typed import typed_from_text
 
     say("validating")
+    started = time.perf_counter()
     report = validate(descriptor)
+    say(f"validated in {time.perf_counter() - started:.2f} s")
     if not report.valid:
         raise BuildError(report)
     package = report.dataset.package
@@ -427,13 +432,16 @@ def _build(descriptor: str | Path, out: Path, say: Callable[[str], None], where:
                 " use frictionless' own tools for this package"
             )
     say("typing tables")
+    started = time.perf_counter()
     try:
         tables = {r.name: typed_from_text(r, report.dataset.tables[r.name].columns) for r in package.resources}
     except (ValueError, TypeError, ArithmeticError, KeyError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         # Validated text always types; if it does not, that is eurasec's fault, said as such, never a traceback.
         raise ExportCheckError(f"a validated table could not be typed: {type(exc).__name__}: {exc}") from None
     report.dataset = None  # the text columns are no longer needed: let them go before the exporters run
-    release = ReleaseInput(package=package, tables=tables)
+    say(f"typed the tables in {time.perf_counter() - started:.2f} s")
+    release = ReleaseInput(package=package, tables=tables, found_mentions=report.mentions)
+    report.mentions = None
     package_files(release)  # a file that leads outside the package refuses the build before anything is written
     out.mkdir(parents=True, exist_ok=True)
     where.folder = out / name
@@ -445,7 +453,9 @@ def _build(descriptor: str | Path, out: Path, say: Callable[[str], None], where:
         to_remove: str | None = staged.name  # the staged folder, until the swap: then the previous release, if any
         try:
             staged.chmod(0o755)  # mkdtemp makes it private; a release is for everyone to read
+            started = time.perf_counter()
             digests = _export_all(release, staged, say)
+            say(f"wrote every file in {time.perf_counter() - started:.2f} s")
             say("checksums")
             sizes = write_checksums(staged, digests)
             with _signals_deferred() as caught:
