@@ -164,9 +164,8 @@ def _proven(
     checked = eligible & seeded[doc_codes]
     rows = np.flatnonzero(checked & (starts <= ends) & (ends <= length[doc_codes]))
     base = first[doc_codes[rows]]
-    same = slices_equal(
-        seeds.data, seeds.before[base + starts[rows]], seeds.before[base + ends[rows]], quotes.take(pa.array(rows))
-    )
+    cited = quotes if len(rows) == len(quotes) else quotes.take(pa.array(rows))  # usually every row: no copy
+    same = slices_equal(seeds.data, seeds.before[base + starts[rows]], seeds.before[base + ends[rows]], cited)
     proven = np.zeros(len(docs), dtype=bool)
     proven[rows[same]] = True
     return checked, proven

@@ -205,18 +205,26 @@ def slices_equal(data: bytes, starts: np.ndarray, ends: np.ndarray, values: pa.A
     padded = np.concatenate([raw, np.zeros(VIEW_INLINE, dtype=np.uint8)])  # inline reads may run past the end
     starts = starts.astype(np.int64)
     lengths = (ends - starts).astype(np.int64)
-    views = np.zeros((count, 16), dtype=np.uint8)
-    views[:, 0:4] = lengths.astype("<i4").view(np.uint8).reshape(count, 4)
-    short = lengths <= VIEW_INLINE
-    if short.any():  # the value itself in bytes 4-16, zero-padded
-        at = starts[short, None] + np.arange(VIEW_INLINE)
-        inline = padded[at]
-        inline[np.arange(VIEW_INLINE) >= lengths[short, None]] = 0
-        views[short, 4:16] = inline
-    long = ~short
-    if long.any():  # a prefix of 4 bytes, buffer 0, the offset into it
-        views[long, 4:8] = padded[starts[long, None] + np.arange(4)]
-        views[long, 12:16] = starts[long].astype("<i4").view(np.uint8).reshape(-1, 4)
+
+    def word(at: np.ndarray, length: np.ndarray, first: int) -> np.ndarray:
+        """The 4 bytes from at + first, little-endian, those at or past `length` zero."""
+        value = np.zeros(len(at), dtype=np.uint32)
+        for k in range(4):
+            byte = padded[at + first + k].astype(np.uint32)
+            byte[length <= first + k] = 0
+            value |= byte << np.uint32(8 * k)
+        return value
+
+    # A view is 4 int32s: the length, then the value itself (12 bytes at most, zero-padded), or else its
+    # first 4 bytes, the buffer (0) and the offset into it.
+    views = np.zeros((count, 4), dtype="<u4")
+    views[:, 0] = lengths
+    views[:, 1] = word(starts, lengths, 0)
+    views[:, 3] = starts
+    short = np.flatnonzero(lengths <= VIEW_INLINE)
+    if len(short):
+        views[short, 2] = word(starts[short], lengths[short], 4)
+        views[short, 3] = word(starts[short], lengths[short], 8)
     sliced = pa.Array.from_buffers(pa.string_view(), count, [None, pa.py_buffer(views), pa.py_buffer(data)])
     equal = pc.equal(sliced, values.cast(pa.string_view()))
     return pc.fill_null(equal, False).to_numpy(zero_copy_only=False)
