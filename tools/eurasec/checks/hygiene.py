@@ -185,6 +185,10 @@ def check_hygiene(ctx: Context) -> Iterator[Finding]:
             cells = table.columns[name]
             closed = _closed_form(known.get(name), kinds["is_id"])
             rows = rows_where(_suspects(cells, closed=closed, **kinds))
+            seen: dict[str, list[tuple[str, str]]] = {}  # a quote cited by many rows is looked at once
             for index, value in zip(rows, texts(cells, rows), strict=True):
-                for code, message in cell_problems(value, **kinds):
+                problems = seen.get(value)
+                if problems is None:
+                    problems = seen[value] = list(cell_problems(value, **kinds))
+                for code, message in problems:
                     yield finding(code, resource.path, message, line=table.line(index), field=name, column=column)
