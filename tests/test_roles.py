@@ -456,7 +456,7 @@ def test_a_new_view_is_declared_not_written(package_copy: Path, tmp_path: Path):
     assert all(names[a] == b and names[c] == d for a, b, c, d in rows)
     metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
     tables = next(iter(metadata["databases"].values()))["tables"]
-    assert tables["initiative_parts_named"] == {"description": "Which initiative groups which others, with both names."}
+    assert tables["initiative_parts_named"]["description"] == "Which initiative groups which others, with both names."
 
 
 def test_every_role_is_documented_in_the_curation_guide():

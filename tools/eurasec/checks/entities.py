@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..model.codes import finding
 from ..model.descriptor import ALIAS, DOCUMENTS, Field, Resource
 from ..model.findings import Finding
 from ..read.kernels import byte_lengths, dictionary_codes
 from .context import Context, texts
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 
 def alias_key(alias: str) -> str:
@@ -111,29 +107,20 @@ def check_unused(ctx: Context) -> Iterator[Finding]:
     # With tables that cite documents, an entity must be referenced by a citing row: that row's passage
     # is where a document names it (entity-uncited, an error). Without any, referenced at all will do.
     cited = any(r.is_fact_table for r in ctx.resources)
-    referencing: dict[str, list[pa.Array]] = {r.name: [] for r in entities}
-    for resource in ctx.resources:
-        table = ctx.table(resource)
-        if table is None:
-            return  # with a table unread, "unused" would be a guess
-        if cited and not resource.is_fact_table:
-            continue
-        for fk in resource.foreign_keys:
-            if fk.resource in referencing and len(fk.fields) == 1 and fk.fields[0] in table.columns:
-                referencing[fk.resource].append(table.columns[fk.fields[0]])
+    if any(ctx.table(r) is None for r in ctx.resources):
+        return  # with a table unread, "unused" would be a guess
     for resource in entities:
         table = ctx.table(resource)
         key = resource.primary_key[0]
-        if table is None or key not in table.columns:
+        references = ctx.references(resource, cited)
+        if table is None or key not in table.columns or references is None:
             continue
         ids = table.columns[key]
         distinct = pc.dictionary_encode(ids)  # a repeated id (its own error) is used when any of its rows is
+        codes = distinct.indices.to_numpy(zero_copy_only=False)
         used = np.zeros(len(distinct.dictionary), dtype=bool)
-        for column in referencing[resource.name]:
-            # Where each reference points among the ids: one pass over the column, no unique of it.
-            found = pc.index_in(column, value_set=distinct.dictionary).drop_null().to_numpy(zero_copy_only=False)
-            used[found] = True
-        unused = ~used[distinct.indices.to_numpy(zero_copy_only=False)] & (byte_lengths(ids) > 0)
+        used[codes[references.rows[references.rows >= 0]]] = True
+        unused = ~used[codes] & (byte_lengths(ids) > 0)
         citing = [
             r.name
             for r in ctx.resources

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..model.codes import finding
-from ..model.descriptor import DOCUMENT, SEED_PATH, Resource
+from ..model.descriptor import SEED_PATH, Resource
 from ..model.findings import Finding
 from ..model.mentions import Entities, MentionArrays, collect_names, entity_tables, index_mentions
 from .context import Context
@@ -105,29 +105,22 @@ def _cited(ctx: Context, citing: list[Resource], found: MentionArrays) -> np.nda
 
     documents = pa.array(found.documents, pa.string())
     ents: Entities = found.entities
-    tables = {name: i for i, name in enumerate(ents.tables)}
     width = len(ents)
-    # Per entity table, every citing row's document and reference to it, in one lookup of its ids.
-    docs: dict[int, list[np.ndarray]] = {}
-    refs: dict[int, list[pa.Array]] = {}
-    for resource in citing:
-        table = ctx.table(resource)
-        document = resource.role_field(DOCUMENT)
-        if table is None or document is None or document.name not in table.columns:
-            continue
-        doc = _codes(pc.index_in(table.columns[document.name], value_set=documents))
-        for fk in resource.foreign_keys:
-            if len(fk.fields) != 1 or fk.resource not in tables or fk.fields[0] not in table.columns:
-                continue
-            docs.setdefault(tables[fk.resource], []).append(doc)
-            refs.setdefault(tables[fk.resource], []).append(table.columns[fk.fields[0]].cast(pa.string()))
+    by_name = {r.name: r for r in entity_tables(ctx.dataset.package)}
     cited = [np.zeros(0, np.int64)]
-    for number, columns in refs.items():
-        entity = _codes(pc.index_in(pa.concat_arrays(columns), value_set=ents.ids[number]))
-        doc = np.concatenate(docs[number])
+    for number, name in enumerate(ents.tables):
+        references = ctx.references(by_name[name], citing_only=True)
+        table = ctx.table(by_name[name])
+        if references is None or table is None or not len(references.rows):
+            continue
+        # the entity's number, by the row of its table that references point at (its ids sorted, as numbered)
+        ids = table.columns[by_name[name].primary_key[0]].cast(pa.string())
+        numbers = np.append(_codes(pc.index_in(ids, value_set=ents.ids[number])), -1)  # the last: no row
+        entity = numbers[references.rows]
+        doc = _codes(pc.index_in(references.documents, value_set=documents))
         both = (doc >= 0) & (entity >= 0)
         cited.append(doc[both] * width + entity[both] + int(ents.bases[number]))
-    return np.concatenate(cited)  # repeated pairs and all: is_in hashes them
+    return np.concatenate(cited)
 
 
 def _codes(array: pa.Array) -> np.ndarray:
