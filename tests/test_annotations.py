@@ -209,12 +209,17 @@ def test_made_a_part_at_a_time_the_files_are_the_same(package_copy: Path, tmp_pa
     add_second(package_copy)
     whole = tmp_path / "whole"
     exported(package_copy / "datapackage.json", whole)
-    monkeypatch.setattr(annotations, "CHUNK", 1)  # a part per document
+    monkeypatch.setattr(annotations, "BATCH", 3)  # batches that split documents and mix sources
     parts = tmp_path / "parts"
     release = exported(package_copy / "datapackage.json", parts)
     assert {f"{BRAT_DIR}/second.txt", f"{BRAT_DIR}/second.ann"} <= set(release.written)
     for name in release.written:
         assert (parts / name).read_bytes() == (whole / name).read_bytes(), name
+    monkeypatch.setattr(annotations, "BATCH", 1)  # one annotation at a time
+    single = tmp_path / "single"
+    assert list(exported(package_copy / "datapackage.json", single).written) == list(release.written)
+    for name in release.written:
+        assert (single / name).read_bytes() == (whole / name).read_bytes(), name
     items = json.loads((parts / WEB_ANNOTATIONS).read_text(encoding="utf-8"))["first"]["items"]
     stored = [row["id"] for row in csv_rows("documents", package_copy) if row["path"]]
     assert {item["target"]["source"] for item in items} == {f"brat/{doc}.txt" for doc in stored}

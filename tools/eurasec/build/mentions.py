@@ -264,3 +264,24 @@ class EscapedText:
         data = self.bytes[index]
         pieces = pa.LargeStringArray.from_buffers(len(a), pa.py_buffer(bounds), pa.py_buffer(data))
         return pieces.take(encoded.indices)
+
+
+def escape_rows(values: pa.Array, how: str) -> pa.Array:
+    """Each string escaped (escape_one), null as "", for values that seldom repeat (escape() would hash
+    them all for nothing): Python only for the rows that hold a character to escape."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(values.type):
+        return escape(values, how)
+    text = pc.fill_null(values.cast(pa.large_string()), "")
+    if how == RAW or not len(text):
+        return text
+    needs = np.flatnonzero(pc.match_substring_regex(text, _NEEDS[how]).to_numpy(zero_copy_only=False))
+    if not len(needs):
+        return text
+    escaped = [escape_one(v, how) for v in text.take(pa.array(needs)).to_pylist()]
+    mask = np.zeros(len(text), bool)
+    mask[needs] = True
+    return pc.replace_with_mask(text, pa.array(mask), pa.array(escaped, pa.large_string()))
