@@ -400,3 +400,33 @@ def test_a_citation_from_the_document_silences_the_warning(package_copy: Path):
     report = validate(package_copy / "datapackage.json")
     warned = {f.message.split("names ")[1].split(" ")[0] for f in report.findings if f.code == "mention-uncited"}
     assert "'russia'" not in warned and "'belarus'" in warned
+
+
+def test_the_build_takes_validates_mention_index_only_where_it_would_make_the_same_one():
+    import dataclasses
+
+    from eurasec.build.context import ReleaseInput
+    from eurasec.build.mentions import release_mentions
+    from eurasec.build.typed import typed_from_text
+
+    report = validate(DESCRIPTOR)
+    assert report.valid and report.mentions is not None
+    package = report.dataset.package
+    tables = {r.name: typed_from_text(r, report.dataset.tables[r.name].columns) for r in package.resources}
+    fresh = release_mentions(ReleaseInput(package=package, tables=tables)).mentions
+    reused = release_mentions(ReleaseInput(package=package, tables=tables, found_mentions=report.mentions)).mentions
+    assert reused is report.mentions  # taken, not made again
+    assert reused.to_list() == fresh.to_list()
+    # a seed that is not the one validate read: made again
+    changed = dataclasses.replace(report.mentions, texts=[text + " " for text in report.mentions.texts])
+    again = release_mentions(ReleaseInput(package=package, tables=tables, found_mentions=changed)).mentions
+    assert again is not changed and again.to_list() == fresh.to_list()
+    # an entity key typed as a number: its typed values may not be its text ("007" is 7), so made again
+    entity = entity_tables(package)[0]
+    key = entity.field(entity.primary_key[0])
+    retyped = dataclasses.replace(
+        entity, fields=tuple(dataclasses.replace(f, type="integer") if f is key else f for f in entity.fields)
+    )
+    numbered = dataclasses.replace(package, resources=tuple(retyped if r is entity else r for r in package.resources))
+    made = release_mentions(ReleaseInput(package=numbered, tables=tables, found_mentions=report.mentions)).mentions
+    assert made is not report.mentions

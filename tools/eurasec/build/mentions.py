@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..checks.seeds import MAX_SEED_BYTES
-from ..model.descriptor import SEED_PATH, Package, Resource
-from ..model.mentions import MentionArrays, arrow_columns, collect_names, index_mentions
+from ..model.descriptor import NAME, SEED_PATH, Package, Resource
+from ..model.mentions import MentionArrays, alias_tables, arrow_columns, collect_names, entity_tables, index_mentions
 from ..model.paths import read_regular, resolve_inside
 from ..model.schema import arrow_schema, mention_entity_columns, mentions_resource
 from .context import ExportCheckError, ReleaseInput
@@ -66,11 +66,36 @@ def release_mentions(release: ReleaseInput) -> ReleaseMentions:
         made = _MADE.get(key)
         if made is None:
             texts = seed_texts(release.package, release.tables)
-            names = collect_names(release.package, arrow_columns(release.tables))
-            made = ReleaseMentions(texts, index_mentions(names, texts))
+            found = _validated(release, texts)
+            if found is None:
+                found = index_mentions(collect_names(release.package, arrow_columns(release.tables)), texts)
+            made = ReleaseMentions(texts, found)
             _MADE[key] = made
             weakref.finalize(release, _MADE.pop, key, None)
         return made
+
+
+def _validated(release: ReleaseInput, texts: dict[str, str]) -> MentionArrays | None:
+    """The index validate made (check_mentions), where it is the one the release would make: the same seeds,
+    and names read from text fields (their typed values are their text, as validate read them)."""
+    found = release.found_mentions
+    if found is None or found.documents != sorted(texts):
+        return None
+    if any(found.texts[number] != texts[doc] for number, doc in enumerate(found.documents)):
+        return None
+
+    def text(resource: Resource, names: list[str]) -> bool:
+        types = {f.name: f.type for f in resource.fields}
+        return all(types.get(name) == "string" for name in names)
+
+    for resource in entity_tables(release.package):
+        name = resource.role_field(NAME)
+        if not text(resource, [resource.primary_key[0], *([name.name] if name is not None else [])]):
+            return None
+    for table in alias_tables(release.package):
+        if not text(table.resource, [table.alias, *(field for field, _ in table.entities)]):
+            return None
+    return found
 
 
 def mentions_table(release: ReleaseInput) -> pa.Table | None:

@@ -94,6 +94,8 @@ def _own_seeds(ctx: Context) -> dict[str, str]:
     pairs = list(zip(ids.to_pylist(), paths.to_pylist(), strict=True))  # the documents table is small
     shared = {p for p, n in Counter(p for _, p in pairs if p).items() if n > 1}
     unsure = {d for d, p in pairs if p in shared}
+    if not unsure:
+        return ctx.seeds
     return {d: text for d, text in ctx.seeds.items() if d not in unsure}
 
 
