@@ -140,7 +140,11 @@ def test_utf8_encode_and_decode_are_inverse_and_count_code_points():
         cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
         data, starts = utf8.encode(cps)
         assert data == text.encode("utf-8")
-        assert starts.tolist() == code_point_starts(data).tolist()
-        assert starts.tolist() == [len(text[:i].encode("utf-8")) for i in range(len(text) + 1)]
+        expected = [len(text[:i].encode("utf-8")) for i in range(len(text) + 1)]
+        assert code_point_starts(data).tolist() == expected
+        # None for ASCII: each code point begins at its own index
+        assert (starts is None) == text.isascii()
+        assert (list(range(len(text) + 1)) if starts is None else starts.tolist()) == expected
         back, again = utf8.decode(np.frombuffer(data, dtype=np.uint8))
-        assert back.tolist() == cps.tolist() and again.tolist() == starts.tolist()
+        assert back.tolist() == cps.tolist() and (again is None) == (starts is None)
+        assert again is None or again.tolist() == expected

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .descriptor import ALIAS, NAME, Package, Resource
-from .utf8 import decode, encode
+from .utf8 import code_points, decode, encode, narrowest, text_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -154,13 +154,13 @@ class Names:
     """Every name of every entity: name i is codepoints[bounds[i]:bounds[i + 1]] and names entity[i]."""
 
     entities: Entities
-    codepoints: np.ndarray  # uint32, the names one after another
+    codepoints: np.ndarray  # the names one after another (utf8.code_points: uint8, uint16 or uint32)
     bounds: np.ndarray  # int64, len(names) + 1
     entity: np.ndarray  # int64, per name
 
     @property
     def names(self) -> list[str]:
-        text = self.codepoints.tobytes().decode("utf-32-le", "surrogatepass")
+        text = text_of(self.codepoints)
         return [text[a:b] for a, b in zip(self.bounds[:-1].tolist(), self.bounds[1:].tolist(), strict=True)]
 
 
@@ -240,12 +240,13 @@ def _arrow_codepoints(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
     offsets = np.frombuffer(values.buffers()[1], np.int64)[values.offset : values.offset + len(values) + 1]
     if not len(offsets):
-        return np.zeros(0, np.uint32), np.zeros(1, np.int64)
+        return np.zeros(0, np.uint8), np.zeros(1, np.int64)
     data = (
         np.frombuffer(values.buffers()[2], np.uint8)[offsets[0] : offsets[-1]] if len(values) else np.zeros(0, np.uint8)
     )
     cps, starts = decode(data)
-    return cps, np.searchsorted(starts, offsets - offsets[0])
+    bounds = offsets - offsets[0]
+    return cps, bounds if starts is None else np.searchsorted(starts, bounds)
 
 
 def entity_names(package: Package, column: Column) -> dict[tuple[str, str], set[str]]:
@@ -261,9 +262,7 @@ def entity_names(package: Package, column: Column) -> dict[tuple[str, str], set[
 
 
 def _codepoints(text: str) -> np.ndarray:
-    import numpy as np
-
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    return code_points(text)
 
 
 @dataclass
@@ -271,8 +270,8 @@ class _Chars:
     """What each code point is, for the code points at hand: a word character, white space, its lower case."""
 
     word: np.ndarray  # bool, by code point
-    key: np.ndarray  # uint32: white space as a space, anything else itself
-    lower: np.ndarray  # uint32: the lower case, where it is one code point; else itself
+    key: np.ndarray  # white space as a space, anything else itself (the narrowest width that holds them)
+    lower: np.ndarray  # the lower case, where it is one code point; else itself
 
 
 def _chars(*arrays: np.ndarray) -> _Chars:
@@ -293,7 +292,8 @@ def _chars(*arrays: np.ndarray) -> _Chars:
         low = c.lower()
         if len(low) == 1:
             lower[cp] = ord(low)
-    return _Chars(word, key, lower)
+    width = narrowest(np.concatenate([key, lower]))  # keys as narrow as the code points: less memory to touch
+    return _Chars(word, key.astype(width.dtype), lower.astype(width.dtype))
 
 
 def _words(word: np.ndarray, segment_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -330,7 +330,10 @@ class _Encoded:
         count = len(starts)
         bounds = np.empty(2 * count, np.int64)
         bounds[0::2], bounds[1::2] = starts, ends
-        offsets = self.before[bounds] if count else np.zeros(1, np.int64)
+        if not count:
+            offsets = np.zeros(1, np.int64)
+        else:
+            offsets = bounds if self.before is None else self.before[bounds]  # None: ASCII, a byte per code point
         pieces = pa.LargeStringArray.from_buffers(max(2 * count - 1, 0), pa.py_buffer(offsets), self.data)
         return pieces.take(pa.array(np.arange(0, 2 * count, 2, dtype=np.int64)))
 
@@ -564,7 +567,7 @@ def _irregular(
     """(starts, ends, keys) of the names that begin or end outside a word, by a regex (they are few)."""
     import numpy as np
 
-    text = keyed.tobytes().decode("utf-32-le", "surrogatepass")
+    text = text_of(keyed)
     spans = [(m.start(1), m.end(1)) for m in _irregular_pattern(keys).finditer(text)]
     spans = [
         (s, e)
