@@ -303,14 +303,21 @@ def _words(word: np.ndarray, segment_starts: np.ndarray) -> tuple[np.ndarray, np
     n = len(word)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    first = np.zeros(n, bool)
-    first[segment_starts[segment_starts < n]] = True
-    continues = np.zeros(n, bool)  # the character before is a word character of the same segment
-    continues[1:] = word[:-1]
-    continues &= ~first
-    followed = np.zeros(n, bool)  # the character after is a word character of the same segment
-    followed[:-1] = word[1:] & ~first[1:]
-    return np.flatnonzero(word & ~continues), np.flatnonzero(word & ~followed) + 1
+    inside = segment_starts[(segment_starts > 0) & (segment_starts < n)]
+    # One scratch array, reused in place: fresh memory costs more here than the work done in it.
+    edge = np.empty(n, bool)
+    edge[0] = True
+    np.logical_not(word[:-1], out=edge[1:])  # the character before is no word character...
+    edge[inside] = True  # ...or belongs to the segment before
+    np.logical_and(word, edge, out=edge)
+    starts = np.flatnonzero(edge)
+    edge[-1] = True
+    np.logical_not(word[1:], out=edge[:-1])  # the character after is no word character...
+    edge[inside - 1] = True  # ...or begins the next segment
+    np.logical_and(word, edge, out=edge)
+    ends = np.flatnonzero(edge)
+    ends += 1
+    return starts, ends
 
 
 class _Encoded:

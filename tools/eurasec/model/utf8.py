@@ -61,14 +61,14 @@ def narrowest(cps: np.ndarray) -> np.ndarray:
     return cps
 
 
-def encode(cps: np.ndarray) -> tuple[bytes, np.ndarray | None]:
-    """Code points (uint8, uint16 or uint32, as code_points gives) as UTF-8, and where each begins in it
-    (code_point_starts); None for ASCII, where each begins at its own index (no table of a million offsets
-    is made to say so)."""
+def encode(cps: np.ndarray) -> tuple[bytes | np.ndarray, np.ndarray | None]:
+    """Code points (uint8, uint16 or uint32, as code_points gives) as UTF-8 (bytes, or for ASCII the uint8
+    array of them), and where each begins in it (code_point_starts); None for ASCII, where each begins at
+    its own index (no table of a million offsets is made to say so)."""
     import numpy as np
 
     if not len(cps) or cps.max() < 0x80:
-        return cps.astype(np.uint8).tobytes(), None
+        return cps.astype(np.uint8, copy=False), None  # the bytes themselves (a buffer), not a copy of them
     data = text_of(cps).encode("utf-8", "surrogatepass")
     width = np.ones(len(cps), dtype=np.uint8)  # the UTF-8 bytes of each code point, summed into the table
     for above in (0x7F, 0x7FF, 0xFFFF):
