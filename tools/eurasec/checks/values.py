@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from ..model.codes import finding
 from ..model.findings import Finding
+from ..read.kernels import byte_lengths, is_int64_digits
 from .context import Context, rows_where, texts
 from .engine.tabular import _python_date, _python_integer
 
@@ -21,6 +22,8 @@ INT64 = (-(2**63), 2**63 - 1)
 
 
 def check_values(ctx: Context) -> Iterator[Finding]:
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     for resource in ctx.resources:
@@ -32,8 +35,16 @@ def check_values(ctx: Context) -> Iterator[Finding]:
                 continue
             cells = table.columns[f.name]
             pattern = _CANONICAL_INTEGER if f.type == "integer" else _CANONICAL_DATE
-            odd = pc.and_(pc.not_equal(cells, ""), pc.invert(pc.match_substring_regex(cells, pattern)))
-            rows = rows_where(odd.to_numpy(zero_copy_only=False))
+            look = byte_lengths(cells) > 0
+            if f.type == "integer":  # plain digits with no leading zero are canonical: the regex reads the rest
+                zero = pc.fill_null(pc.starts_with(cells, "0"), False).to_numpy(zero_copy_only=False)
+                look &= ~is_int64_digits(cells) | zero
+            odd = np.zeros(len(cells), dtype=bool)
+            if look.any():
+                subset = np.flatnonzero(look)
+                canonical = pc.match_substring_regex(cells.take(pa.array(subset)), pattern)
+                odd[subset] = ~pc.fill_null(canonical, False).to_numpy(zero_copy_only=False)
+            rows = rows_where(odd)
             column = ctx.column_number(resource, f.name)
             for index, cell in zip(rows, texts(cells, rows), strict=True):
                 if f.type == "integer":
