@@ -340,7 +340,8 @@ class _Encoded:
         if not count:
             offsets = np.zeros(1, np.int64)
         else:
-            offsets = bounds if self.before is None else self.before[bounds]  # None: ASCII, a byte per code point
+            # None: ASCII, a byte per code point
+            offsets = bounds if self.before is None else self.before[bounds].astype(np.int64, copy=False)
         pieces = pa.LargeStringArray.from_buffers(max(2 * count - 1, 0), pa.py_buffer(offsets), self.data)
         return pieces.take(pa.array(np.arange(0, 2 * count, 2, dtype=np.int64)))
 

@@ -63,8 +63,8 @@ def narrowest(cps: np.ndarray) -> np.ndarray:
 
 def encode(cps: np.ndarray) -> tuple[bytes | np.ndarray, np.ndarray | None]:
     """Code points (uint8, uint16 or uint32, as code_points gives) as UTF-8 (bytes, or for ASCII the uint8
-    array of them), and where each begins in it (code_point_starts); None for ASCII, where each begins at
-    its own index (no table of a million offsets is made to say so)."""
+    array of them), and where each begins in it (code_point_starts, as int32 while that holds it); None for
+    ASCII, where each begins at its own index (no table of a million offsets is made to say so)."""
     import numpy as np
 
     if not len(cps) or cps.max() < 0x80:
@@ -73,9 +73,11 @@ def encode(cps: np.ndarray) -> tuple[bytes | np.ndarray, np.ndarray | None]:
     width = np.ones(len(cps), dtype=np.uint8)  # the UTF-8 bytes of each code point, summed into the table
     for above in (0x7F, 0x7FF, 0xFFFF):
         width += cps > above
-    starts = np.empty(len(cps) + 1, dtype=np.int64)
+    # int32 while the offsets fit (half the memory): a caller takes the few it needs as int64
+    kind = np.int32 if len(data) < 2**31 else np.int64
+    starts = np.empty(len(cps) + 1, dtype=kind)
     starts[0] = 0
-    np.cumsum(width, dtype=np.int64, out=starts[1:])
+    np.cumsum(width, dtype=kind, out=starts[1:])
     return data, starts
 
 
