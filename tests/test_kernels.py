@@ -12,7 +12,7 @@ import pytest
 
 from eurasec.model import utf8
 from eurasec.model.utf8 import code_point_starts
-from eurasec.read.kernels import SLUG_PATTERN, byte_lengths, is_digits, is_slug, odd_ends, slices_equal
+from eurasec.read.kernels import SLUG_PATTERN, byte_lengths, is_digits, is_slug, odd_ends, positions_in, slices_equal
 
 ALPHABET = "ab-9Z -é\n="
 
@@ -149,3 +149,14 @@ def test_utf8_encode_and_decode_are_inverse_and_count_code_points():
         back, again = utf8.decode(np.frombuffer(data, dtype=np.uint8))
         assert back.tolist() == cps.tolist() and (again is None) == (starts is None)
         assert again is None or again.tolist() == expected
+
+
+def test_positions_in_is_each_cells_first_place_among_the_values_and_is_shared_while_both_live():
+    values = pa.array(["a", "b", "a", "c"])
+    cells = pa.array(["c", None, "a", "z", "b", ""])
+    found = positions_in(cells, values)
+    assert found.tolist() == [3, -1, 0, -1, 1, -1]
+    assert positions_in(cells, values) is found  # asked again: the same answer, not a second hash pass
+    assert not found.flags.writeable
+    other = pa.array(["c", None, "a", "z", "b", ""])
+    assert positions_in(other, values) is not found and positions_in(other, values).tolist() == found.tolist()

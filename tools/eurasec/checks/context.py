@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..model.descriptor import DOCUMENT, Resource
 from ..model.mentions import MentionArrays
 from ..read.dataset import Dataset
+from ..read.kernels import positions_in
 from ..read.table import Table
 
 if TYPE_CHECKING:
@@ -79,13 +80,12 @@ class References:
 def _references(ctx: Context, entity: Resource, citing_only: bool) -> References | None:
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     table = ctx.table(entity)
     if table is None or len(entity.primary_key) != 1 or entity.primary_key[0] not in table.columns:
         return None
     ids = table.columns[entity.primary_key[0]]
-    columns, documents = [], []
+    positions, documents = [], []
     for resource in ctx.resources:
         if citing_only and not resource.is_fact_table:
             continue
@@ -95,13 +95,12 @@ def _references(ctx: Context, entity: Resource, citing_only: bool) -> References
         document = resource.role_field(DOCUMENT)
         for fk in resource.foreign_keys:
             if fk.resource == entity.name and len(fk.fields) == 1 and fk.fields[0] in referring.columns:
-                column = referring.columns[fk.fields[0]].cast(pa.string())
-                columns.append(column)
+                column = referring.columns[fk.fields[0]]
+                positions.append(positions_in(column, ids))  # the data checks' foreign key asks the same
                 if document is not None and document.name in referring.columns:
                     documents.append(referring.columns[document.name].cast(pa.string()))
                 else:
                     documents.append(pa.nulls(len(column), pa.string()))
-    if not columns:
+    if not positions:
         return References(np.zeros(0, np.int64), pa.array([], pa.string()))
-    rows = pc.fill_null(pc.index_in(pa.concat_arrays(columns), value_set=ids), -1)
-    return References(rows.to_numpy(zero_copy_only=False).astype(np.int64), pa.concat_arrays(documents))
+    return References(np.concatenate(positions), pa.concat_arrays(documents))

@@ -6,8 +6,9 @@ string array without nulls (a slice of a chunked column, say), they fall back to
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -250,3 +251,35 @@ def is_int64_digits(cells: pa.Array) -> np.ndarray:
     """Cells of 1 to 18 ASCII digits: integers that an int64 holds, cast in bulk (the data checks and the
     quote check both ask it of the offsets)."""
     return is_digits(cells, 18)
+
+
+_POSITIONS: dict[tuple[int, int], tuple[Any, Any, np.ndarray]] = {}
+_POSITIONS_LOCK = threading.Lock()
+
+
+def positions_in(cells: pa.Array, values: pa.Array) -> np.ndarray:
+    """int64: each cell's first index among `values`, -1 where it is none of them or null.
+
+    Kept while both arrays live, as _remembered keeps its answers: the data checks' foreign keys and the
+    project's checks of what cites an entity ask it of the same columns, and the hash pass is done once.
+    """
+    import weakref
+
+    import numpy as np
+    import pyarrow.compute as pc
+
+    key = (id(cells), id(values))
+    with _POSITIONS_LOCK:
+        entry = _POSITIONS.get(key)
+        if entry is not None and entry[0]() is cells and entry[1]() is values:
+            return entry[2]
+    found = pc.fill_null(pc.index_in(cells, value_set=values), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    found.flags.writeable = False  # shared: a caller must not change it
+
+    def forget(_: weakref.ref[pa.Array]) -> None:
+        with _POSITIONS_LOCK:
+            _POSITIONS.pop(key, None)
+
+    with _POSITIONS_LOCK:
+        _POSITIONS[key] = (weakref.ref(cells, forget), weakref.ref(values, forget), found)
+    return found

@@ -19,7 +19,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ...model.descriptor import Field, Resource
-from ...read.kernels import SLUG_PATTERN, byte_lengths, is_int64_digits, is_slug, neighbour_order, null_where
+from ...read.kernels import (
+    SLUG_PATTERN,
+    byte_lengths,
+    is_int64_digits,
+    is_slug,
+    neighbour_order,
+    null_where,
+    positions_in,
+)
 from ...read.table import Table
 
 if TYPE_CHECKING:
@@ -646,7 +654,6 @@ def check_resource(
     """Every error frictionless would report for this resource's rows, in its order, capped at its limit;
     and how many errors were found before the cap (for the report to say how many it left out)."""
     import numpy as np
-    import pyarrow.compute as pc
 
     errors: list[RawError] = []
     numbers = table.row_numbers
@@ -748,7 +755,7 @@ def check_resource(
         if lookup is None or not all(name in columns for name in fk.fields):
             continue
         keys = key_array([columns[name] for name in fk.fields])
-        absent = ~pc.is_in(keys, value_set=lookup).to_numpy(zero_copy_only=False)
+        absent = positions_in(keys, lookup) < 0
         absent &= ~keys.is_null().to_numpy(zero_copy_only=False)
         for i in first(absent):
             values = [str(columns[name].key[i].as_py()) for name in fk.fields]
