@@ -11,7 +11,7 @@ from ..model.codes import finding
 from ..model.descriptor import QUOTE, Field
 from ..model.findings import Finding
 from ..model.text import BLANK_RANGES, FORMAT_RANGES, IGNORABLE_RANGES
-from ..read.kernels import ASCII_WHITE_BYTES, SLUG_PATTERN, is_slug, odd_ends
+from ..read.kernels import ASCII_WHITE_BYTES, SLUG_PATTERN, is_int64_digits, is_slug, odd_ends
 from ..read.strict import MAX_CELL_CHARS
 from .context import Context, rows_where, texts
 
@@ -138,6 +138,16 @@ def _suspects(
         # the cells outside that form need a look.
         if closed == SLUG_PATTERN:
             result = ~is_slug(cells)
+        elif closed == _CLEAN["integer"]:
+            # digits without a leading zero, by the byte kernel the data checks ran on the column; the
+            # pattern looks at the rest (a sign, a long number)
+            result = ~is_int64_digits(cells) | pc.fill_null(pc.starts_with(cells, "0"), False).to_numpy(
+                zero_copy_only=False
+            )
+            if result.any():
+                rest = np.flatnonzero(result)
+                inside = pc.match_substring_regex(cells.take(pa.array(rest)), closed)
+                result[rest] = ~pc.fill_null(inside, False).to_numpy(zero_copy_only=False)
         else:
             inside = (
                 pc.is_in(cells, value_set=pa.array(closed, pa.string()))
