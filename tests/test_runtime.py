@@ -1,4 +1,4 @@
-"""`validate` and `build` never import pandas, and pandas still works afterwards for whoever needs it."""
+"""`validate` and `build` never import pandas (and pandas still works afterwards), and pause the cycle collector while they run."""
 
 from __future__ import annotations
 
@@ -41,3 +41,27 @@ frame = pa.table({"x": [1, 2]}).to_pandas()
 print(type(frame).__name__, frame["x"].sum())
 """
     assert run_python(code) == "DataFrame 3"
+
+
+def test_the_cycle_collector_is_paused_for_a_command_and_back_after_it_even_when_it_fails():
+    import gc
+
+    from eurasec.runtime import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    try:
+        with collector_paused():
+            raise RuntimeError("the command failed")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # off before, off after: a caller's choice stands
+    finally:
+        gc.enable()

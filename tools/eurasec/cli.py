@@ -140,12 +140,13 @@ def validate(descriptor: Path, fmt: str, engine: str) -> None:
     from .model.descriptor import DescriptorError
     from .model.text import escape_text
     from .render import append_summary, render, render_markdown_summary
-    from .runtime import skip_pandas_probe
+    from .runtime import collector_paused, skip_pandas_probe
     from .validate import validate as run
 
     skip_pandas_probe()
     try:
-        report = run(descriptor, engine=engine)
+        with collector_paused():
+            report = run(descriptor, engine=engine)
     except DescriptorError as exc:
         click.echo(f"error: {escape_text(str(exc))}", err=True)
         sys.exit(2)
@@ -453,13 +454,14 @@ def build(descriptor: Path, out: Path, quiet: bool) -> None:
     from .model.paths import UnsafePathError
     from .model.text import escape_text
     from .render import render_text
-    from .runtime import skip_pandas_probe
+    from .runtime import collector_paused, skip_pandas_probe
 
     skip_pandas_probe()
 
     progress = None if quiet else (lambda message: click.echo(f"build: {message}", err=True))
     try:
-        result = build_release(descriptor, out, progress=progress)
+        with collector_paused():
+            result = build_release(descriptor, out, progress=progress)
     except DescriptorError as exc:
         click.echo(f"error: {escape_text(str(exc))}", err=True)
         sys.exit(2)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.abc import MetaPathFinder
 
 
@@ -31,3 +33,21 @@ def skip_pandas_probe() -> None:
         pa.scalar(0)  # the first conversion: pyarrow tries pandas now, and is refused
     finally:
         sys.meta_path.remove(blocker)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for one validate or build, on again after (tests run many in one process).
+
+    These commands make millions of short-lived objects and few cycles: the collector would walk every
+    object the imports made, again and again, to free next to nothing that reference counting does not.
+    """
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
