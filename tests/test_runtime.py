@@ -1,4 +1,4 @@
-"""`validate` and `build` never import pandas (and pandas still works afterwards), and pause the cycle collector while they run."""
+"""`validate` and `build` never import pandas (pandas works afterwards), and pause the cycle collector while they run."""
 
 from __future__ import annotations
 
