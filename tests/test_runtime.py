@@ -1,4 +1,4 @@
-"""`validate` and `build` never import pandas (pandas works afterwards), and pause the cycle collector while they run."""
+"""`validate` and `build` never import pandas (pandas works afterwards) and pause the cycle collector as they run."""
 
 from __future__ import annotations
 
