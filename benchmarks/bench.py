@@ -132,7 +132,15 @@ def run(command: list[str], timeout: float | None, cwd: Path | None = None) -> R
         )
 
 
-def measure(command: list[str], repeat: int, timeout: float | None, name: str) -> Measure:
+WARMUP = 1  # untimed runs of every command before its timed ones (--warmup)
+
+
+def measure(command: list[str], repeat: int, timeout: float | None, name: str, warmup: int | None = None) -> Measure:
+    """The command's timed runs, after WARMUP untimed ones: the first run after a package is written (or after
+    a memory-hungry command) pays for the system settling, which is no property of the command."""
+    for i in range(WARMUP if warmup is None else warmup):
+        r = run(command, timeout)
+        print(f"  {name:<14} warm-up {i + 1}: {r.seconds:8.2f} s (not counted)", file=sys.stderr)
     m = Measure()
     for i in range(repeat):
         r = run(command, timeout)
@@ -339,11 +347,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before a command is killed")
     parser.add_argument("--no-frictionless", action="store_true", help="skip the frictionless runs")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs of every command before its timed ones")
     parser.add_argument("--no-build", action="store_true", help="skip the build runs")
     parser.add_argument("--no-diff", action="store_true", help="skip the diff runs")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must be at least 0")
+    global WARMUP
+    WARMUP = args.warmup
 
     sys.path.insert(0, str(ROOT / "tools"))  # run from a checkout even when eurasec is not installed
     sys.path.insert(0, str(ROOT))  # tests.synth: the synthetic packages live with the tests, not in the wheel
@@ -405,10 +418,11 @@ def main(argv: list[str] | None = None) -> int:
             build = None
             if not args.no_build:
                 build = Measure()
-                for i in range(args.repeat):
+                for i in range(-WARMUP, args.repeat):  # the warm-up builds (i < 0) are not counted
                     out = tmp_path / f"build-{size}-{i}"
                     # not --quiet: the progress on stderr says how long each step took (build_steps)
-                    m = measure([eurasec, "build", descriptor, "--out", str(out)], 1, args.timeout, "build")
+                    command = [eurasec, "build", descriptor, "--out", str(out)]
+                    m = measure(command, 0 if i < 0 else 1, args.timeout, "build", warmup=1 if i < 0 else 0)
                     build.runs.extend(m.runs)
                     shutil.rmtree(out, ignore_errors=True)
             diff = None
@@ -496,8 +510,9 @@ def main(argv: list[str] | None = None) -> int:
             "How long `eurasec validate`, `build` and `diff` take on synthetic packages of growing size, against",
             "`frictionless validate` and the floor of merely reading the CSV files with pyarrow. Every command runs",
             "in a fresh process, as a user runs it (interpreter start and imports included); times are wall",
-            f"seconds, the median of {args.repeat} run{'s' if args.repeat > 1 else ''}, and memory is the process's"
-            " peak resident set.",
+            f"seconds, the median of {args.repeat} run{'s' if args.repeat > 1 else ''} after {args.warmup} untimed"
+            f" warm-up run{'s' if args.warmup != 1 else ''} of every command (ours and frictionless alike), and"
+            " memory is the process's peak resident set.",
             "",
             "```sh",
             command_line,
@@ -536,6 +551,9 @@ def main(argv: list[str] | None = None) -> int:
             "  *ours / pyarrow* compares the two whole processes.",
             "- **peak MB**: `ru_maxrss` of the finished child (`os.wait4`).",
             "- Each package is synced to disk (`os.sync()`) after it is generated and before anything is timed.",
+            "- Every command runs untimed first (`--warmup`, as hyperfine's): on this virtual machine the first run",
+            "  after a package is written, or after a memory-hungry command, pays for the system settling (fresh",
+            "  memory pages cost the most there), and that is no property of the command timed.",
             "",
             f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()};"
             f" eurasec at `{git_state()}`; {dt.date.today().isoformat()}.",
