@@ -7,11 +7,8 @@ import hashlib
 import json
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -25,6 +22,7 @@ from eurasec.model.schema import MENTION_COUNTS, MENTIONS
 
 from .conftest import DESCRIPTOR, ROOT, STAKHOVSKY, line_of, total_rows
 from .faults import edit_line
+from .servers import datasette as serve_datasette
 from .test_validate import invoke
 
 RAW = json.loads(DESCRIPTOR.read_text(encoding="utf-8"))
@@ -754,41 +752,8 @@ def test_csv_zip_holds_the_package_as_in_the_repository(release: Path):
             assert hashlib.sha256(seed).hexdigest() == document["sha256"], document["id"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_datasette_serves_a_table_and_its_description(release: Path):
-    port = free_port()
-    exe = Path(sys.executable).with_name("datasette")
-    server = subprocess.Popen(
-        [
-            str(exe),
-            "serve",
-            str(release / "eurasec.sqlite"),
-            "-m",
-            str(release / "metadata.json"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2):
-                    break
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode()
-                assert time.monotonic() < deadline, "datasette did not start within 30 s"
-                time.sleep(0.2)
+    with serve_datasette(release) as base:
         with urllib.request.urlopen(f"{base}/eurasec/actors.json?_shape=array", timeout=10) as response:
             rows = json.load(response)
         assert {row["id"] for row in rows} == {row["id"] for row in csv_rows("actors")}
@@ -805,9 +770,6 @@ def test_datasette_serves_a_table_and_its_description(release: Path):
         with urllib.request.urlopen(f"{base}/eurasec/passages.json?_search=equality&_shape=array", timeout=10) as r:
             quotes = {row["quote"] for row in json.load(r)}
         assert quotes and all("equality" in quote.lower() for quote in quotes)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_two_builds_are_byte_identical(tmp_path: Path):

@@ -15,11 +15,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +27,7 @@ from eurasec.build import build_release
 from eurasec.build.prose import markdown_html, markdown_plain
 
 from .conftest import DESCRIPTOR, csv_rows, resources
+from .servers import datasette as serve_datasette
 from .test_reading_view import FLAGS, DevTools, chromium, dump_dom
 
 __all__ = ["chromium"]  # the fixture, shared with the reading view's browser tests
@@ -149,51 +147,10 @@ def test_markdown_renders_to_safe_html():
 # --- in a browser ----------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def datasette(release: Path) -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("datasette")),
-            "serve",
-            str(release / "eurasec.sqlite"),
-            "-m",
-            str(release / "metadata.json"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2):
-                    break
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
-                assert time.monotonic() < deadline, "datasette did not start within 30 s"
-                time.sleep(0.2)
+    with serve_datasette(release) as base:
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()  # only the server this fixture started
-            server.wait()
-        if server.stderr:
-            server.stderr.close()
 
 
 def visible_text(dom: str) -> str:
