@@ -8,6 +8,8 @@ package with no roles at all still validates and builds; the views are made from
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import sqlite3
@@ -17,6 +19,8 @@ from typing import Any
 import pytest
 
 from eurasec.build import BuildError, build_release
+from eurasec.checks.hygiene import cell_problems
+from eurasec.model.codes import CODES
 from eurasec.model.descriptor import load_package
 from eurasec.model.schema import MENTION_COUNTS
 from eurasec.model.views import applicable_views
@@ -173,14 +177,56 @@ def test_the_quote_helper_and_add_document_find_the_renamed_table(renamed: Path,
 # --- without the roles: told, never a traceback ----------------------------------------------------
 
 
+def plain_text_problems(package: Path) -> set[tuple[str, str, str]]:
+    """(code, severity, file) of what the hygiene check says of the quote cells (role `quote`) once the role is
+    gone: a quote keeps its seed's characters (a line break, two spaces), which in plain text are errors."""
+    found = set()
+    for resource in descriptor_of(package)["resources"]:
+        for field in resource["schema"]["fields"]:
+            if field.get("eurasec:role") != "quote":
+                continue
+            for row in csv_rows(resource["name"], package):
+                for code, _ in cell_problems(row[field["name"]], is_id=False, is_string=True, verbatim=False):
+                    found.add((code, CODES[code].severity.value, resource["path"]))
+    return found
+
+
+def drop_unplain_quotes(package: Path) -> None:
+    """Leave out the rows whose quote would break a plain-text rule once the role is gone (see above)."""
+    for resource in descriptor_of(package)["resources"]:
+        quotes = [f["name"] for f in resource["schema"]["fields"] if f.get("eurasec:role") == "quote"]
+        if not quotes:
+            continue
+        path = package / resource["path"]
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            header, rows = reader.fieldnames, list(reader)
+
+        kept = [
+            row
+            for row in rows
+            if not any(list(cell_problems(row[name], is_id=False, is_string=True, verbatim=False)) for name in quotes)
+        ]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, header or [], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kept)
+        path.write_text(out.getvalue(), encoding="utf-8")
+
+
 def test_without_roles_validate_says_what_does_not_run(package_copy: Path):
+    plain_text = plain_text_problems(package_copy)  # read while the roles say which fields are quotes
     without_roles(package_copy)
     result = invoke("validate", str(package_copy / "datapackage.json"), "--format", "json")
-    assert result.exit_code == 0  # warnings: what does not run is told, and the package is still valid
+    # warnings: what does not run is told, and the package is still valid, but where a quote keeps a character
+    # of its seed (a line break) that plain text may not have: without the role, the quote is plain text
+    assert result.exit_code == (1 if any(severity == "error" for _, severity, _ in plain_text) else 0)
     findings = json.loads(result.output)["findings"]
     assert {(f["code"], f["severity"], f["file"]) for f in findings} == {
-        ("role-missing", "warning", "datapackage.json")
+        ("role-missing", "warning", "datapackage.json"),
+        *plain_text,
     }
+    findings = [f for f in findings if f["code"] == "role-missing"]
     documents, *views = findings
     assert "eurasec:role 'documents'" in documents["message"]
     assert "the seed and quote checks do not run" in documents["message"]
@@ -220,6 +266,7 @@ def test_without_roles_the_quote_helper_and_add_document_say_why(package_copy: P
 
 
 def test_without_roles_the_package_still_builds_without_passages_or_views(package_copy: Path, tmp_path: Path):
+    drop_unplain_quotes(package_copy)  # a line break in a plain-text cell is an error (the test above checks it)
     without_roles(package_copy)
     folder = build_release(package_copy / "datapackage.json", tmp_path / "out").folder
     db = sqlite3.connect(folder / "eurasec.sqlite")
