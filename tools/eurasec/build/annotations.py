@@ -42,6 +42,7 @@ from ..model.descriptor import DOCUMENT, END, NAME, QUOTE, START, Resource
 from ..model.mentions import PREFIX_LENGTH, entity_tables
 from ..model.paths import UnsafePathError, unsafe_name_reason
 from ..model.schema import cites_offsets
+from ..model.utf8 import code_points
 from .context import ReleaseInput
 from .mentions import JSON, RAW, EscapedText, buffer, escape_one, escape_rows, join, numbers, release_mentions
 
@@ -411,7 +412,7 @@ class _Seeds:
         np.cumsum([len(t) for t in texts], out=self.base[1:])
         self.json = EscapedText(joined, JSON)
         self.raw = EscapedText(joined, RAW)
-        cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), "<u4")
+        cps = code_points(joined)
         self.breaks = np.flatnonzero(np.isin(cps, np.array([ord(c) for c in _LINE_BREAKS], np.uint32)))
 
     def escaped(self, document: int) -> memoryview:

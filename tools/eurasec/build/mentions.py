@@ -17,6 +17,7 @@ from ..model.descriptor import NAME, SEED_PATH, Package, Resource
 from ..model.mentions import MentionArrays, alias_tables, arrow_columns, collect_names, entity_tables, index_mentions
 from ..model.paths import read_regular, resolve_inside
 from ..model.schema import arrow_schema, mention_entity_columns, mentions_resource
+from ..model.utf8 import code_points
 from .context import ExportCheckError, ReleaseInput
 
 if TYPE_CHECKING:
@@ -239,7 +240,7 @@ class EscapedText:
     def __init__(self, text: str, how: str) -> None:
         import numpy as np
 
-        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), "<u4")
+        cps = code_points(text)
         if how == JSON_ASCII:
             size = np.where(cps >= 0x10000, 12, np.where((cps < 0x20) | (cps >= 0x7F), 6, 1))
             for char in b"<>&":

@@ -11,7 +11,7 @@ from ..model.codes import finding
 from ..model.descriptor import QUOTE, Field
 from ..model.findings import Finding
 from ..model.text import BLANK_RANGES, FORMAT_RANGES, IGNORABLE_RANGES
-from ..read.kernels import ASCII_WHITE_BYTES, SLUG_PATTERN, is_int64_digits, is_slug, odd_ends
+from ..read.kernels import ASCII_WHITE_BYTES, SLUG_PATTERN, is_plain_integer, is_slug, odd_ends
 from ..read.strict import MAX_CELL_CHARS
 from .context import Context, rows_where, texts
 
@@ -141,9 +141,7 @@ def _suspects(
         elif closed == _CLEAN["integer"]:
             # digits without a leading zero, by the byte kernel the data checks ran on the column; the
             # pattern looks at the rest (a sign, a long number)
-            result = ~is_int64_digits(cells) | pc.fill_null(pc.starts_with(cells, "0"), False).to_numpy(
-                zero_copy_only=False
-            )
+            result = ~is_plain_integer(cells)
             if result.any():
                 rest = np.flatnonzero(result)
                 inside = pc.match_substring_regex(cells.take(pa.array(rest)), closed)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from ..model.codes import finding
 from ..model.findings import Finding
-from ..read.kernels import byte_lengths, is_int64_digits
+from ..read.kernels import byte_lengths, is_plain_integer
 from .context import Context, rows_where, texts
 from .engine.tabular import _python_date, _python_integer
 
@@ -37,8 +37,7 @@ def check_values(ctx: Context) -> Iterator[Finding]:
             pattern = _CANONICAL_INTEGER if f.type == "integer" else _CANONICAL_DATE
             look = byte_lengths(cells) > 0
             if f.type == "integer":  # plain digits with no leading zero are canonical: the regex reads the rest
-                zero = pc.fill_null(pc.starts_with(cells, "0"), False).to_numpy(zero_copy_only=False)
-                look &= ~is_int64_digits(cells) | zero
+                look &= ~is_plain_integer(cells)
             odd = np.zeros(len(cells), dtype=bool)
             if look.any():
                 subset = np.flatnonzero(look)

@@ -283,3 +283,13 @@ def positions_in(cells: pa.Array, values: pa.Array) -> np.ndarray:
     with _POSITIONS_LOCK:
         _POSITIONS[key] = (weakref.ref(cells, forget), weakref.ref(values, forget), found)
     return found
+
+
+@_remembered
+def is_plain_integer(cells: pa.Array) -> np.ndarray:
+    """Cells of 1 to 18 ASCII digits with no leading zero: an integer written canonically, as an int64 holds it
+    (a lone "0" is left to the caller's pattern, as every other cell is). The hygiene and value checks ask it."""
+    import pyarrow.compute as pc
+
+    zero = pc.fill_null(pc.starts_with(cells, "0"), False).to_numpy(zero_copy_only=False)
+    return is_int64_digits(cells) & ~zero
