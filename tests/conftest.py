@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import HTTPServer
 from pathlib import Path
 
@@ -60,6 +61,19 @@ def located_rows(file: str, root: Path = ROOT) -> list[tuple[int, dict[str, str]
 def csv_rows(table: str, root: Path = ROOT) -> list[dict[str, str]]:
     """A table's rows (header → text) in file order."""
     return [row for _, row in located_rows(file_of(table, root), root)]
+
+
+def rewrite(root: Path, table: str, change: Callable[[dict[str, str]], dict[str, str] | None]) -> None:
+    """Apply change(row) -> row | None (None drops it) to every row of a table, keeping the header."""
+    path = root / file_of(table, root)
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        header, rows = reader.fieldnames, list(reader)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(r for r in map(change, rows) if r is not None)
+    path.write_text(out.getvalue(), encoding="utf-8")
 
 
 def row_count(table: str, root: Path = ROOT) -> int:

@@ -5,7 +5,6 @@ wrongly. Each story edits a copy of the real package, found by key, and reads wh
 from __future__ import annotations
 
 import csv
-import io
 import json
 from pathlib import Path
 
@@ -14,20 +13,7 @@ from click.testing import CliRunner
 from eurasec.cli import cli
 from eurasec.validate import validate
 
-from .conftest import STAKHOVSKY, csv_rows, file_of, line_of
-
-
-def rewrite(root: Path, table: str, change) -> None:
-    """Apply change(row) -> row | None (None drops it) to every row of a table, keeping the header."""
-    path = root / file_of(table, root)
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        header, rows = reader.fieldnames, list(reader)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(r for r in map(change, rows) if r is not None)
-    path.write_text(out.getvalue(), encoding="utf-8")
+from .conftest import STAKHOVSKY, csv_rows, file_of, line_of, rewrite
 
 
 def seed(root: Path, document: str = STAKHOVSKY) -> str:

@@ -8,8 +8,6 @@ package with no roles at all still validates and builds; the views are made from
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 import sqlite3
@@ -26,7 +24,7 @@ from eurasec.model.schema import MENTION_COUNTS
 from eurasec.model.views import applicable_views
 from eurasec.validate import validate
 
-from .conftest import DESCRIPTOR, STAKHOVSKY, csv_rows, find_row, line_of
+from .conftest import DESCRIPTOR, STAKHOVSKY, csv_rows, find_row, line_of, rewrite
 from .faults import edit_line
 from .test_validate import invoke
 
@@ -195,23 +193,12 @@ def drop_unplain_quotes(package: Path) -> None:
     """Leave out the rows whose quote would break a plain-text rule once the role is gone (see above)."""
     for resource in descriptor_of(package)["resources"]:
         quotes = [f["name"] for f in resource["schema"]["fields"] if f.get("eurasec:role") == "quote"]
-        if not quotes:
-            continue
-        path = package / resource["path"]
-        with open(path, encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f)
-            header, rows = reader.fieldnames, list(reader)
+        if quotes:
+            rewrite(package, resource["name"], lambda row, quotes=quotes: None if unplain(row, quotes) else row)
 
-        kept = [
-            row
-            for row in rows
-            if not any(list(cell_problems(row[name], is_id=False, is_string=True, verbatim=False)) for name in quotes)
-        ]
-        out = io.StringIO()
-        writer = csv.DictWriter(out, header or [], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(kept)
-        path.write_text(out.getvalue(), encoding="utf-8")
+
+def unplain(row: dict[str, str], quotes: list[str]) -> bool:
+    return any(list(cell_problems(row[name], is_id=False, is_string=True, verbatim=False)) for name in quotes)
 
 
 def test_without_roles_validate_says_what_does_not_run(package_copy: Path):
