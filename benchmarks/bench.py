@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,18 +136,21 @@ def run(command: list[str], timeout: float | None, cwd: Path | None = None) -> R
 WARMUP = 1  # untimed runs of every command before its timed ones (--warmup)
 
 
-def measure(command: list[str], repeat: int, timeout: float | None, name: str, warmup: int | None = None) -> Measure:
+def measure(command: list[str] | Callable[[int], list[str]], repeat: int, timeout: float | None, name: str) -> Measure:
     """The command's timed runs, after WARMUP untimed ones: the first run after a package is written (or after
-    a memory-hungry command) pays for the system settling, which is no property of the command."""
-    for i in range(WARMUP if warmup is None else warmup):
-        r = run(command, timeout)
-        print(f"  {name:<14} warm-up {i + 1}: {r.seconds:8.2f} s (not counted)", file=sys.stderr)
+    a memory-hungry command) pays for the system settling, which is no property of the command. A command
+    given as a function of the run's number (warm-ups first, numbered from 0) can vary by run."""
     m = Measure()
-    for i in range(repeat):
-        r = run(command, timeout)
+    for i in range(WARMUP + repeat):
+        r = run(command(i) if callable(command) else command, timeout)
+        if i < WARMUP:
+            print(f"  {name:<14} warm-up {i + 1}: {r.seconds:8.2f} s (not counted)", file=sys.stderr)
+            continue
         m.runs.append(r)
         note = "" if r.exit_code == 0 else f"  (exit {r.exit_code}: {(r.stderr or r.stdout).strip()[-300:]!r})"
-        print(f"  {name:<14} run {i + 1}/{repeat}: {r.seconds:8.2f} s {r.peak_mb:8.0f} MB{note}", file=sys.stderr)
+        print(
+            f"  {name:<14} run {i - WARMUP + 1}/{repeat}: {r.seconds:8.2f} s {r.peak_mb:8.0f} MB{note}", file=sys.stderr
+        )
     return m
 
 
@@ -417,14 +421,15 @@ def main(argv: list[str] | None = None) -> int:
             floor = measure([python, "-c", PYARROW_FLOOR, descriptor], args.repeat, args.timeout, "pyarrow")
             build = None
             if not args.no_build:
-                build = Measure()
-                for i in range(-WARMUP, args.repeat):  # the warm-up builds (i < 0) are not counted
-                    out = tmp_path / f"build-{size}-{i}"
-                    # not --quiet: the progress on stderr says how long each step took (build_steps)
-                    command = [eurasec, "build", descriptor, "--out", str(out)]
-                    m = measure(command, 0 if i < 0 else 1, args.timeout, "build", warmup=1 if i < 0 else 0)
-                    build.runs.extend(m.runs)
-                    shutil.rmtree(out, ignore_errors=True)
+
+                def build_into(i: int, size: int = size, descriptor: str = descriptor) -> list[str]:
+                    """A fresh --out for every run: a build into an existing release would swap it, other work.
+                    Not --quiet: the progress on stderr says how long each step took (build_steps)."""
+                    shutil.rmtree(tmp_path / f"build-{size}-{i - 1}", ignore_errors=True)
+                    return [eurasec, "build", descriptor, "--out", str(tmp_path / f"build-{size}-{i}")]
+
+                build = measure(build_into, args.repeat, args.timeout, "build")
+                shutil.rmtree(tmp_path / f"build-{size}-{WARMUP + args.repeat - 1}", ignore_errors=True)
             diff = None
             if not args.no_diff:
                 changed_pkg = tmp_path / f"pkg-{size}-changed"
