@@ -928,3 +928,27 @@ def test_a_valid_table_the_build_cannot_read_refuses_the_build_cleanly(tmp_path:
         result.output
     )
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_an_exporter_waits_until_its_input_is_written_not_merely_taken(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(release_module, "AFTER", {"croissant": ("release descriptor",)})
+
+    def nothing(release, folder) -> None:
+        pass
+
+    queue = release_module._Queue([("release descriptor", nothing), ("croissant", nothing), ("zip", nothing)])
+    assert queue.take()[0] == "release descriptor"  # one worker writes it
+    assert queue.take()[0] == "zip"  # the other may not start the croissant yet: it takes what is ready
+    taken: list[str] = []
+    waiting = threading.Thread(target=lambda: taken.append(queue.take()[0]))
+    waiting.start()
+    waiting.join(timeout=0.3)
+    assert waiting.is_alive() and taken == []  # the descriptor is taken, not written: the croissant waits
+    queue.finish("release descriptor", ok=True)
+    waiting.join(timeout=10)
+    assert taken == ["croissant"]
+    # an input that no registered exporter writes is not waited for
+    alone = release_module._Queue([("croissant", nothing)])
+    assert alone.take()[0] == "croissant"

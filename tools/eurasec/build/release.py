@@ -312,17 +312,18 @@ class _Queue:
 
     def __init__(self, exporters: list[tuple[str, Exporter]]) -> None:
         self._waiting = list(exporters)
+        self._registered = {name for name, _ in exporters}  # an input no exporter here writes is no wait
         self._done: set[str] = set()
         self._failed = False
         self._changed = threading.Condition()
 
     def take(self) -> tuple[str, Exporter] | None:
         """The next exporter that can start, waiting for one; None when there is nothing left to do."""
-        names = {name for name, _ in self._waiting}
         with self._changed:
             while self._waiting and not self._failed:
                 for at, (name, export) in enumerate(self._waiting):
-                    if all(dep in self._done or dep not in names for dep in AFTER.get(name, ())):
+                    # done, not merely taken: an input another worker is still writing is waited for
+                    if all(dep in self._done or dep not in self._registered for dep in AFTER.get(name, ())):
                         del self._waiting[at]
                         return name, export
                 self._changed.wait()
