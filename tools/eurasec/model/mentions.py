@@ -261,10 +261,6 @@ def entity_names(package: Package, column: Column) -> dict[tuple[str, str], set[
 # --- code points -----------------------------------------------------------------------------
 
 
-def _codepoints(text: str) -> np.ndarray:
-    return code_points(text)
-
-
 @dataclass
 class _Chars:
     """What each code point is, for the code points at hand: a word character, white space, its lower case."""
@@ -435,7 +431,7 @@ def text_selectors(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cps = _codepoints("".join(texts))
+    cps = code_points("".join(texts))
     base = _segments([len(t) for t in texts])
     start, end = start + base[:-1][document], end + base[:-1][document]
     encoded = pc.dictionary_encode(pa.array(start * (len(cps) + 1) + end, pa.int64()))
@@ -473,7 +469,7 @@ def index_mentions(names: Names, texts: Mapping[str, str]) -> MentionArrays:
     doc_texts = [texts[d] for d in documents]
     name_cps, name_bounds = names.codepoints, names.bounds
     text_bounds = _segments([len(t) for t in doc_texts])
-    text_cps = _codepoints("".join(doc_texts))
+    text_cps = code_points("".join(doc_texts))
     chars = _chars(name_cps, text_cps)
 
     # the names: their words; which are regular (a word character at both ends); their keys
