@@ -486,7 +486,9 @@ from pathlib import Path
 from eurasec.build import release
 
 def stall(release_input, folder):
-    (Path(sys.argv[2]) / "stalled").write_text(str(folder))
+    # written whole, then renamed: the test polls for the name and must never read it half written
+    (Path(sys.argv[2]) / "stalled.part").write_text(str(folder))
+    (Path(sys.argv[2]) / "stalled.part").replace(Path(sys.argv[2]) / "stalled")
     time.sleep(120)
 
 release.EXPORTERS.append(("stall", stall))
