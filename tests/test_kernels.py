@@ -160,3 +160,40 @@ def test_positions_in_is_each_cells_first_place_among_the_values_and_is_shared_w
     assert not found.flags.writeable
     other = pa.array(["c", None, "a", "z", "b", ""])
     assert positions_in(other, values) is not found and positions_in(other, values).tolist() == found.tolist()
+
+
+def test_two_threads_asking_at_once_share_one_lookup():
+    """The data checks and the mention check ask positions_in of the same columns at the same moment:
+    the hash pass runs once, and the second asker waits for the first's answer."""
+    import threading
+
+    import pyarrow.compute as pc  # the kernels look index_in up there when they run
+
+    cells, values = pa.array(["b", "x", "a"]), pa.array(["a", "b"])
+    started, release, calls = threading.Event(), threading.Event(), []
+    original = pc.index_in
+
+    def slow_index_in(*args, **kwargs):
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return original(*args, **kwargs)
+
+    answers: list[np.ndarray] = []
+    pc.index_in = slow_index_in
+    try:
+        first = threading.Thread(target=lambda: answers.append(positions_in(cells, values)))
+        first.start()
+        assert started.wait(5)
+        second = threading.Thread(target=lambda: answers.append(positions_in(cells, values)))
+        second.start()
+        second.join(0.2)
+        assert second.is_alive()  # it waits for the first's answer rather than computing its own
+        release.set()
+        first.join(5)
+        second.join(5)
+    finally:
+        pc.index_in = original
+    assert len(calls) == 1
+    assert answers[0] is answers[1]
+    assert answers[0].tolist() == [1, -1, 0]

@@ -6,7 +6,9 @@ string array without nulls (a slice of a chunked column, say), they fall back to
 
 from __future__ import annotations
 
+import functools
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -81,29 +83,60 @@ def _byte_in(cells: pa.Array, choices: bytes) -> np.ndarray:
     return np.array([bool(v) and (v.encode("utf-8")[0] in choices or ord(v[0]) > 0x7F) for v in values], dtype=bool)
 
 
+class _Memo:
+    """Answers kept while the arrays they are about live (arrays are immutable), each computed once: a thread
+    that asks while another computes the same answer waits for it. The entry goes when an array does."""
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[int, ...], tuple[tuple[weakref.ref[Any], ...], np.ndarray]] = {}
+        self._computing: dict[tuple[int, ...], threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def _known(self, key: tuple[int, ...], arrays: tuple[Any, ...]) -> np.ndarray | None:
+        entry = self._answers.get(key)
+        if entry is None or any(ref() is not array for ref, array in zip(entry[0], arrays, strict=True)):
+            return None
+        return entry[1]
+
+    def get(self, arrays: tuple[Any, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:
+        key = tuple(id(a) for a in arrays)
+        with self._lock:
+            found = self._known(key, arrays)
+            if found is not None:
+                return found
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            with self._lock:
+                found = self._known(key, arrays)
+            if found is None:
+                found = compute()
+                found.flags.writeable = False  # shared: a caller must not change it
+
+                def forget(_: weakref.ref[Any]) -> None:
+                    with self._lock:
+                        self._answers.pop(key, None)
+
+                refs = tuple(weakref.ref(a, forget) for a in arrays)
+                with self._lock:
+                    self._answers[key] = (refs, found)
+        with self._lock:
+            self._computing.pop(key, None)
+        return found
+
+
 def _remembered(kernel: Callable[[pa.Array], np.ndarray]) -> Callable[[pa.Array], np.ndarray]:
-    """The kernel's answer for an array is kept while the array lives: two checks asking about the same
-    column (frictionless' pattern and the project's hygiene both ask which ids are slugs) share it.
-    Arrays are immutable; the entry goes when its array does."""
-    import weakref
+    """The kernel's answer for an array is kept while the array lives (_Memo): two checks asking about the
+    same column (frictionless' pattern and the project's hygiene both ask which ids are slugs) share it."""
+    memo = _Memo()
 
-    answers: dict[int, tuple[weakref.ref[pa.Array], np.ndarray]] = {}
-
+    @functools.wraps(kernel)
     def remembered(cells: pa.Array) -> np.ndarray:
-        key = id(cells)
-        entry = answers.get(key)
-        if entry is not None and entry[0]() is cells:
-            return entry[1]
-        result = kernel(cells)
-        result.flags.writeable = False  # shared: a caller must not change it
+        return memo.get((cells,), lambda: kernel(cells))
 
-        def forget(_: weakref.ref[pa.Array]) -> None:
-            answers.pop(key, None)
-
-        answers[key] = (weakref.ref(cells, forget), result)
-        return result
-
-    remembered.remembered_count = lambda: len(answers)  # type: ignore[attr-defined]  # for the tests
+    remembered.remembered_count = lambda: len(memo)  # type: ignore[attr-defined]  # for the tests
     return remembered
 
 
@@ -253,36 +286,23 @@ def is_int64_digits(cells: pa.Array) -> np.ndarray:
     return is_digits(cells, 18)
 
 
-_POSITIONS: dict[tuple[int, int], tuple[Any, Any, np.ndarray]] = {}
-_POSITIONS_LOCK = threading.Lock()
+_POSITIONS = _Memo()
 
 
 def positions_in(cells: pa.Array, values: pa.Array) -> np.ndarray:
     """int64: each cell's first index among `values`, -1 where it is none of them or null.
 
-    Kept while both arrays live, as _remembered keeps its answers: the data checks' foreign keys and the
-    project's checks of what cites an entity ask it of the same columns, and the hash pass is done once.
+    Kept while both arrays live (_Memo): the data checks' foreign keys and the project's checks of what
+    cites an entity ask it of the same columns, and the hash pass is done once.
     """
-    import weakref
-
     import numpy as np
     import pyarrow.compute as pc
 
-    key = (id(cells), id(values))
-    with _POSITIONS_LOCK:
-        entry = _POSITIONS.get(key)
-        if entry is not None and entry[0]() is cells and entry[1]() is values:
-            return entry[2]
-    found = pc.fill_null(pc.index_in(cells, value_set=values), -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    found.flags.writeable = False  # shared: a caller must not change it
+    def compute() -> np.ndarray:
+        found = pc.fill_null(pc.index_in(cells, value_set=values), -1).to_numpy(zero_copy_only=False)
+        return found.astype(np.int64)
 
-    def forget(_: weakref.ref[pa.Array]) -> None:
-        with _POSITIONS_LOCK:
-            _POSITIONS.pop(key, None)
-
-    with _POSITIONS_LOCK:
-        _POSITIONS[key] = (weakref.ref(cells, forget), weakref.ref(values, forget), found)
-    return found
+    return _POSITIONS.get((cells, values), compute)
 
 
 @_remembered
