@@ -72,6 +72,9 @@ class Column:
     # as it found them, in the order it checks them; and its note for a type error. None for a native reading.
     failures: dict[str, np.ndarray] | None = None
     type_note: str | None = None
+    # The cells as read, where the key is exactly them with the missing ones made null (a plain string): a
+    # foreign key looks its cells up as the project's checks do, and the two share the lookup (positions_in).
+    text: pa.Array | None = None
 
     @property
     def present(self) -> np.ndarray:
@@ -172,7 +175,7 @@ def read_column(field: Field, cells: pa.Array, missing_values: list[str]) -> Col
         missing = pc.is_in(cells, value_set=pa.array(missing_values, pa.string())).to_numpy(zero_copy_only=False)
     kind, fmt = field.type, field.format or "default"
     if kind == "string" and fmt == "default":
-        return Column(missing, np.zeros(len(cells), dtype=bool), null_where(cells, missing))
+        return Column(missing, np.zeros(len(cells), dtype=bool), null_where(cells, missing), text=cells)
     if kind == "integer":
         fast = pa.array(is_int64_digits(cells))
         python: Callable[[str], Any] = _python_integer
@@ -755,7 +758,10 @@ def check_resource(
         if lookup is None or not all(name in columns for name in fk.fields):
             continue
         keys = key_array([columns[name] for name in fk.fields])
-        absent = positions_in(keys, lookup) < 0
+        text = columns[fk.fields[0]].text if len(fk.fields) == 1 else None
+        # Where the key is the cells themselves, the cells are looked up: the same positions where a key is
+        # present (an absent one is no error), and the lookup the project's checks made already.
+        absent = positions_in(keys if text is None else text, lookup) < 0
         absent &= ~keys.is_null().to_numpy(zero_copy_only=False)
         for i in first(absent):
             values = [str(columns[name].key[i].as_py()) for name in fk.fields]
