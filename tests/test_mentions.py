@@ -429,3 +429,20 @@ def test_the_build_takes_validates_mention_index_only_where_it_would_make_the_sa
     numbered = dataclasses.replace(package, resources=tuple(retyped if r is entity else r for r in package.resources))
     made = release_mentions(ReleaseInput(package=numbered, tables=tables, found_mentions=report.mentions)).mentions
     assert made is not report.mentions
+
+
+def test_the_index_hashes_plain_strings_and_their_text_is_the_same_as_large_ones():
+    """The hash passes take 32-bit offsets (twice as fast as 64-bit); the strings are the same either way."""
+    import numpy as np
+    import pyarrow as pa
+
+    from eurasec.model.mentions import _Encoded, _strings
+    from eurasec.model.utf8 import code_points
+
+    cps = code_points("Minsk — the Union State, ОДКБ 🙂 UN")
+    starts, ends = np.array([0, 8, 25, 32]), np.array([5, 24, 29, 34])
+    large = _Encoded(cps).slices(starts, ends)
+    plain = _Encoded(cps).slices(starts, ends, large=False)
+    assert large.type == pa.large_string() and plain.type == pa.string()
+    assert plain.to_pylist() == large.to_pylist() == ["Minsk", "the Union State,", "ОДКБ", "UN"]
+    assert _strings(cps, starts, ends, large=False).to_pylist() == large.to_pylist()

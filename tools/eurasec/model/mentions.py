@@ -325,26 +325,36 @@ class _Encoded:
         data, self.before = encode(cps)
         self.data = pa.py_buffer(data)
 
-    def slices(self, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-        """cps[starts[i]:ends[i]] as a large_string array; the slices must be sorted and not overlap."""
+    def slices(self, starts: np.ndarray, ends: np.ndarray, *, large: bool = True) -> pa.Array:
+        """cps[starts[i]:ends[i]] as a large_string array; the slices must be sorted and not overlap.
+
+        large=False: a string array (32-bit offsets) where the text allows it, for the index's hash passes,
+        which take twice as long over 64-bit offsets; its strings are the same.
+        """
         import numpy as np
         import pyarrow as pa
 
+        narrow = not large and self.data.size < 2**31
+        kind = np.int32 if narrow else np.int64
         count = len(starts)
-        bounds = np.empty(2 * count, np.int64)
+        bounds = np.empty(2 * count, kind)
         bounds[0::2], bounds[1::2] = starts, ends
         if not count:
-            offsets = np.zeros(1, np.int64)
+            offsets = np.zeros(1, kind)
         else:
             # None: ASCII, a byte per code point
-            offsets = bounds if self.before is None else self.before[bounds].astype(np.int64, copy=False)
-        pieces = pa.LargeStringArray.from_buffers(max(2 * count - 1, 0), pa.py_buffer(offsets), self.data)
+            offsets = bounds if self.before is None else self.before[bounds].astype(kind, copy=False)
+        array = pa.StringArray if narrow else pa.LargeStringArray
+        pieces = array.from_buffers(max(2 * count - 1, 0), pa.py_buffer(offsets), self.data)
         return pieces.take(pa.array(np.arange(0, 2 * count, 2, dtype=np.int64)))
 
 
-def _strings(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray, lower: np.ndarray | None = None) -> pa.Array:
-    """The slices cps[starts[i]:ends[i]] (any, overlapping or not) as a large_string array; with
-    `lower`, each one's first code point in lower case. No Python code runs per slice."""
+def _strings(
+    cps: np.ndarray, starts: np.ndarray, ends: np.ndarray, lower: np.ndarray | None = None, *, large: bool = True
+) -> pa.Array:
+    """The slices cps[starts[i]:ends[i]] (any, overlapping or not) as a large_string array (see
+    _Encoded.slices for large=False); with `lower`, each one's first code point in lower case. No Python
+    code runs per slice."""
     import numpy as np
 
     lengths = (ends - starts).astype(np.int64)
@@ -358,7 +368,7 @@ def _strings(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray, lower: np.nd
         heads = bounds[:-1][lengths > 0]
         chars[heads] = lower[chars[heads]]
     encoded = _Encoded(chars)
-    return encoded.slices(bounds[:-1], bounds[1:])
+    return encoded.slices(bounds[:-1], bounds[1:], large=large)
 
 
 def _indices(array: pa.Array) -> np.ndarray:
@@ -487,10 +497,12 @@ def index_mentions(names: Names, texts: Mapping[str, str]) -> MentionArrays:
     keyed[heads[filled]] = chars.lower[keyed[heads[filled]]]
     encoded = _Encoded(keyed)
     reg = np.flatnonzero(regular)
-    keys = encoded.slices(heads[reg], tails[reg] + 1)
-    first_word = np.searchsorted(name_of_word, reg)  # each regular name's first word, which starts it
-    first_keys = encoded.slices(heads[reg], word_ends[first_word])
+    keys = encoded.slices(heads[reg], tails[reg] + 1, large=False)
     counts = word_count[reg]
+    multi = counts > 1
+    several = reg[multi]  # the regular names of several words: only their first words are looked for apart
+    first_word = np.searchsorted(name_of_word, several)  # each one's first word, which starts it
+    first_keys = encoded.slices(heads[several], word_ends[first_word], large=False)
 
     # the texts' words, and every candidate passage: each word, and k words from a word that begins a name of k
     text_word = chars.word[text_cps]
@@ -499,11 +511,10 @@ def index_mentions(names: Names, texts: Mapping[str, str]) -> MentionArrays:
     text_keyed = chars.key[text_cps]
     word_keyed = text_keyed.copy()
     word_keyed[starts] = chars.lower[word_keyed[starts]]
-    word_keys = _Encoded(word_keyed).slices(starts, ends)
+    word_keys = _Encoded(word_keyed).slices(starts, ends, large=False)
     spans_start, spans_end, candidates = [starts], [ends], [word_keys]
     # Which text words begin a name of several words: one hash pass over the words for every length k.
-    multi = counts > 1
-    first_words = pc.dictionary_encode(first_keys.filter(pa.array(multi)))
+    first_words = pc.dictionary_encode(first_keys)
     head_code = first_words.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     word_head = _indices(pc.index_in(word_keys, value_set=first_words.dictionary))  # -1: begins no such name
     for k in sorted(set(counts[multi].tolist())):
@@ -514,9 +525,12 @@ def index_mentions(names: Names, texts: Mapping[str, str]) -> MentionArrays:
         begins = begins[doc_of_word[begins] == doc_of_word[begins + k - 1]]
         spans_start.append(starts[begins])
         spans_end.append(ends[begins + k - 1])
-        candidates.append(_strings(text_keyed, spans_start[-1], spans_end[-1], chars.lower))
+        candidates.append(_strings(text_keyed, spans_start[-1], spans_end[-1], chars.lower, large=False))
     # one hash pass: every name's key and every candidate get a code; a candidate with a name's code is found
-    codes = _indices(pc.dictionary_encode(pa.concat_arrays([keys, *candidates])).indices)
+    every = [keys, *candidates]
+    if len({a.type for a in every}) > 1:  # a text too large for 32-bit offsets: all as large strings
+        every = [a.cast(pa.large_string()) for a in every]
+    codes = _indices(pc.dictionary_encode(pa.concat_arrays(every)).indices)
     key_of_name, candidate_codes = codes[: len(keys)], codes[len(keys) :]
     n_codes = int(codes.max(initial=-1)) + 1
     is_name = np.zeros(n_codes + 1, bool)
@@ -542,7 +556,8 @@ def index_mentions(names: Names, texts: Mapping[str, str]) -> MentionArrays:
     pairs.sort()
     pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
     pair_key, pair_entity = pairs // n_entities, pairs % n_entities
-    key_start = np.searchsorted(pair_key, np.arange(n_codes + len(irregular_keys) + 1))
+    key_start = np.zeros(n_codes + len(irregular_keys) + 1, np.int64)  # where each key's pairs begin
+    np.cumsum(np.bincount(pair_key, minlength=n_codes + len(irregular_keys)), out=key_start[1:])
     start, end, key = np.concatenate(found_start), np.concatenate(found_end), np.concatenate(found_key)
 
     # the longest wins
