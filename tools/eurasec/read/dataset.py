@@ -175,13 +175,17 @@ def load_dataset(descriptor: str | Path | Package) -> Dataset:
             readable.append((resource, path))
     # pyarrow and numpy release the GIL: two files are read at once on two cores, the largest first
     # so that the last one read is a small one and both cores stay busy to the end.
+    # A file read alone has pyarrow's threads to convert its columns.
     largest_first = sorted(readable, key=lambda pair: -_size(pair[1]))
+    alone = len(readable) == 1
     with ThreadPoolExecutor(max_workers=2) as pool:
         tables = dict(
             zip(
                 [r.name for r, _ in largest_first],
                 pool.map(
-                    lambda pair: load_table(pair[1], pair[0].path, pair[0].field_names, foreign.get(pair[0].name)),
+                    lambda pair: load_table(
+                        pair[1], pair[0].path, pair[0].field_names, foreign.get(pair[0].name), threads=alone
+                    ),
                     largest_first,
                 ),
                 strict=True,

@@ -92,9 +92,13 @@ def _block_size(size: int) -> int:
 
 
 def _parse(
-    raw: bytes | mmap.mmap, header: list[str], multiline: bool, skipped: list[int] | None = None
+    raw: bytes | mmap.mmap, header: list[str], multiline: bool, skipped: list[int] | None = None, threads: bool = False
 ) -> pa.Table | None:
-    """pyarrow's reading of the file; with `skipped`, rows of the wrong length are skipped and their number kept."""
+    """pyarrow's reading of the file; with `skipped`, rows of the wrong length are skipped and their number kept.
+
+    threads: pyarrow's own threads convert the columns. Only worth it for a file read alone: the package's
+    files are read two at a time (read/dataset.py), each as one block, and there pyarrow's thread pool only
+    hands the work from thread to thread (4% of a validate at a million rows)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -107,7 +111,7 @@ def _parse(
     try:
         return pacsv.read_csv(
             pa.py_buffer(raw),
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=_block_size(len(raw))),
+            read_options=pacsv.ReadOptions(use_threads=threads, block_size=_block_size(len(raw))),
             parse_options=pacsv.ParseOptions(newlines_in_values=multiline, invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()),
@@ -190,7 +194,7 @@ def _byte_facts(raw: bytes | mmap.mmap) -> tuple[int, int, bool, bool]:
     return lf, quotes, cr, nul
 
 
-def scan_fast(raw: bytes | mmap.mmap, file: str, expected_header: list[str]) -> Table | None:
+def scan_fast(raw: bytes | mmap.mmap, file: str, expected_header: list[str], threads: bool = False) -> Table | None:
     """Read a regular file with pyarrow; None when only the slow path can be sure.
 
     Counting bytes settles the common case: when every LF ends a row (no blank line, no cell
@@ -213,16 +217,16 @@ def scan_fast(raw: bytes | mmap.mmap, file: str, expected_header: list[str]) -> 
     if header_text.split(",") != expected_header:
         return None  # frictionless names header problems precisely: the slow path asks it
     skipped = [0]  # rows pyarrow skipped: exactly the ragged records the scan finds, or nothing is certain
-    arrow = _parse(raw, expected_header, multiline=False)
+    arrow = _parse(raw, expected_header, multiline=False, threads=threads)
     multiline = arrow is None
     if arrow is None:
-        arrow = _parse(raw, expected_header, multiline=True)
+        arrow = _parse(raw, expected_header, multiline=True, threads=threads)
         if arrow is None:  # rows with a cell too few or too many: pyarrow skips them, Python reads them
             try:
                 bytes(raw).decode("utf-8")  # pyarrow decodes a skipped row's text in its callback: it must be UTF-8
             except UnicodeDecodeError:
                 return None
-            arrow = _parse(raw, expected_header, multiline=True, skipped=skipped)
+            arrow = _parse(raw, expected_header, multiline=True, skipped=skipped, threads=threads)
             if arrow is None:
                 return None
     n = arrow.num_rows
@@ -535,12 +539,15 @@ def _slow_form_facts(parsed: CsvTable, table: Table) -> None:
             table.noncanonical_lines.append(start)
 
 
-def load_table(path: Path, file: str, expected_header: list[str], foreign: str | None = None) -> Table:
+def load_table(
+    path: Path, file: str, expected_header: list[str], foreign: str | None = None, threads: bool = False
+) -> Table:
     """Read one resource's file, fast when it is regular; never raises on bad data.
 
     A compressed file and a schema of more than MAX_COLUMNS fields are refused before a byte is read.
     foreign: why frictionless would read this file otherwise than we do (read/dataset.py foreign_reason);
     then only whether it is a regular file is asked, and its bytes are not read.
+    threads: pyarrow's threads convert the columns (for a file read alone: see _parse).
     """
     findings: list[Finding] = []
     compressed = compressed_reason(file)
@@ -556,7 +563,7 @@ def load_table(path: Path, file: str, expected_header: list[str], foreign: str |
     if raw is None:
         table = Table(file=file, findings=findings, readable=False)
         return table
-    fast = scan_fast(raw, file, expected_header)
+    fast = scan_fast(raw, file, expected_header, threads)
     if fast is not None:
         return fast
     text = decode(raw if isinstance(raw, bytes) else raw[:], file, findings)
