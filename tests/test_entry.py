@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,13 @@ def test_openblas_starts_no_worker_threads_in_a_command():
     assert int(quiet.stdout) == 1
     if os.cpu_count() and os.cpu_count() > 1:
         assert int(default.stdout) > 1, "numpy's OpenBLAS no longer starts threads: the setting can go"
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the malloc options are glibc's")
+def test_glibc_takes_every_malloc_option_and_a_command_still_validates():
+    # In a process of its own: the options stay for the life of the process that sets them.
+    code = "from eurasec._entry import keep_freed_memory; print(keep_freed_memory())"
+    taken = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert taken.stdout.strip() == "True"  # glibc said yes to each (mallopt returns 1)
+    validated = run("validate", str(DESCRIPTOR))  # every command sets them first (python -m eurasec is main())
+    assert validated.returncode == 0, validated.stderr

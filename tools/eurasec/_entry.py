@@ -10,6 +10,12 @@ from typing import NoReturn
 # The commands do no linear algebra, but numpy's OpenBLAS starts a worker thread per core on import,
 # and each spins a while before it sleeps: CPU time taken from the commands' own threads.
 QUIET_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1"}
+# mallopt's options (glibc's malloc.h): see keep_freed_memory.
+GLIBC_MALLOC = {
+    -3: 32 << 20,  # M_MMAP_THRESHOLD: allocations under 32 MB (its most) come from the heap, not mappings
+    -1: 1 << 30,  # M_TRIM_THRESHOLD: the heap's free top is not given back under 1 GB
+    -8: 1,  # M_ARENA_MAX: one arena for every thread, so that memory one thread freed serves another
+}
 
 
 def prepare_environment(environ: MutableMapping[str, str]) -> None:
@@ -46,8 +52,32 @@ def leave(code: int) -> NoReturn:
     os._exit(code)
 
 
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc keep the memory it frees, for the next allocation, instead of giving it back.
+
+    By default every array over a few MB is a fresh mapping, given back when it is freed, and the next one
+    is a fresh mapping again: the system zeroes every page of it anew. A validate at a million rows makes
+    hundreds of such arrays (numpy's, in two threads), and on a virtual machine zeroing fresh pages is
+    dear: kept and reused, the pages cost a third less system time (benchmarks/bench.py). The arrays all
+    come from one arena, as the threads take turns under the GIL anyway. Nothing else changes: only where
+    freed memory waits; the process gives it all back when it ends. True when glibc took every option.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c") if sys.platform == "linux" else None
+    if name is None:
+        return False
+    try:
+        mallopt = ctypes.CDLL(name).mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt): its own ways stay
+        return False
+    return all([mallopt(option, value) == 1 for option, value in GLIBC_MALLOC.items()])  # 1: taken
+
+
 def main() -> None:
     prepare_environment(os.environ)
+    keep_freed_memory()
     try:
         from .cli import main as cli_main
     except ImportError as exc:  # click (or another tool dependency) is not installed
