@@ -14,7 +14,6 @@ QUIET_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1"}
 GLIBC_MALLOC = {
     -3: 32 << 20,  # M_MMAP_THRESHOLD: allocations under 32 MB (its most) come from the heap, not mappings
     -1: 1 << 30,  # M_TRIM_THRESHOLD: the heap's free top is not given back under 1 GB
-    -8: 1,  # M_ARENA_MAX: one arena for every thread, so that memory one thread freed serves another
 }
 
 
@@ -58,9 +57,9 @@ def keep_freed_memory() -> bool:
     By default every array over a few MB is a fresh mapping, given back when it is freed, and the next one
     is a fresh mapping again: the system zeroes every page of it anew. A validate at a million rows makes
     hundreds of such arrays (numpy's, in two threads), and on a virtual machine zeroing fresh pages is
-    dear: kept and reused, the pages cost a third less system time (benchmarks/bench.py). The arrays all
-    come from one arena, as the threads take turns under the GIL anyway. Nothing else changes: only where
-    freed memory waits; the process gives it all back when it ends. True when glibc took every option.
+    dear: kept and reused, the pages cost a third less system time (benchmarks/bench.py). Nothing else
+    changes: only where freed memory waits; the process gives it all back when it ends. True when glibc
+    took every option.
     """
     import ctypes
     import ctypes.util
