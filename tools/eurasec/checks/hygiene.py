@@ -11,7 +11,7 @@ from ..model.codes import finding
 from ..model.descriptor import QUOTE, Field
 from ..model.findings import Finding
 from ..model.text import BLANK_RANGES, FORMAT_RANGES, IGNORABLE_RANGES
-from ..read.kernels import ASCII_WHITE_BYTES, SLUG_PATTERN, is_plain_integer, is_slug, odd_ends
+from ..read.kernels import ASCII_WHITE_BYTES, SLUG_PATTERN, byte_lengths, is_plain_integer, is_slug, odd_ends
 from ..read.strict import MAX_CELL_CHARS
 from .context import Context, rows_where, texts
 
@@ -170,9 +170,14 @@ def _suspects(
                 odd = pc.or_(odd, pc.not_equal(pc.utf8_normalize(subset, "NFC"), subset))
             result[wide] |= odd.to_numpy(zero_copy_only=False)
     if result.any():
-        # an empty cell has nothing to check; an oversized one has its own finding
-        lengths = pc.utf8_length(cells).to_numpy(zero_copy_only=False)
-        result &= (lengths > 0) & (lengths <= MAX_CELL_CHARS)
+        # an empty cell has nothing to check; an oversized one has its own finding. Bytes first (offsets
+        # only): a cell of no more bytes than the limit has no more characters; only longer ones are counted.
+        lengths = byte_lengths(cells)
+        result &= lengths > 0
+        long = np.flatnonzero(result & (lengths > MAX_CELL_CHARS))
+        if len(long):
+            chars = pc.utf8_length(cells.take(pa.array(long))).to_numpy(zero_copy_only=False)
+            result[long[chars > MAX_CELL_CHARS]] = False
     return result
 
 
