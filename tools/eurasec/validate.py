@@ -262,12 +262,10 @@ def _validate(descriptor: str | Path, engine: str) -> Report:
     ctx = Context(dataset=dataset)
     checks = () if _descriptor_broken([*findings, *descriptor_findings]) else own_checks()
     own: list[list[Finding] | InternalError] = []
-    if checks:
-        own.append(_run_check(checks[0], ctx))  # the seeds first: the quote check reads what passed
 
     # The project's checks and frictionless' data checks are independent: two workers take them, the
-    # longest first (the mentions, then the data checks), and the kernels of each (pyarrow and numpy let
-    # go of the GIL) fill the two cores.
+    # seeds first beside the data checks (which read no seed), then the longest first (the mentions), and
+    # the kernels of each (pyarrow and numpy let go of the GIL) fill the two cores.
     def data_checks() -> list[Finding]:
         if only_descriptor:
             return descriptor_findings
@@ -284,10 +282,19 @@ def _validate(descriptor: str | Path, engine: str) -> Report:
         return []
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first, rest = checks[1:2], checks[2:]
-        own_results = [pool.submit(contextvars.copy_context().run, _run_check, check, ctx) for check in first]
+        seeds = [pool.submit(contextvars.copy_context().run, _run_check, check, ctx) for check in checks[:1]]
         data_results = pool.submit(contextvars.copy_context().run, data_checks)
-        own_results += [pool.submit(contextvars.copy_context().run, _run_check, check, ctx) for check in rest]
+
+        def after_seeds(check: Check) -> list[Finding] | InternalError:
+            """Every check of ours but the seeds' waits for it: the quote and mention checks read what passed."""
+            for done in seeds:
+                done.result()
+            return _run_check(check, ctx)
+
+        own_results = [
+            *seeds,
+            *(pool.submit(contextvars.copy_context().run, after_seeds, check) for check in checks[1:]),
+        ]
         findings.extend(data_results.result())
         own.extend(result.result() for result in own_results)
     if not _descriptor_broken(findings):  # our checks read the descriptor too: their findings wait until it is mended
