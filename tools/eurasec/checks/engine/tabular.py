@@ -23,6 +23,7 @@ from ...read.kernels import (
     SLUG_PATTERN,
     byte_lengths,
     is_int64_digits,
+    is_plain_integer,
     is_slug,
     neighbour_order,
     null_where,
@@ -189,13 +190,13 @@ def read_column(field: Field, cells: pa.Array, missing_values: list[str]) -> Col
         else:
             raise ValueError(f"{kind}/{fmt} is not read natively: frictionless' cell reader reads it")
     fast_np = fast.to_numpy(zero_copy_only=False) & ~missing
-    key_values: list[str | None] = [None] * len(cells)
     numbers = np.zeros(len(cells), dtype=np.int64) if kind in ("integer", "date") else None
     type_error = np.zeros(len(cells), dtype=bool)
     if numbers is not None and kind == "integer" and fast_np.any():
         as_int = pc.cast(pc.if_else(fast, cells, pa.scalar(None, pa.string())), pa.int64())
         numbers[fast_np] = as_int.to_numpy(zero_copy_only=False)[fast_np]
     slow = np.flatnonzero(~missing & ~fast_np)
+    key_values: dict[int, str] = {}  # the canonical text of each slow cell of the type
     if len(slow):
         subset = cells.take(pa.array(slow)).to_pylist()
         verdicts: dict[str, Any] = {}
@@ -210,15 +211,31 @@ def read_column(field: Field, cells: pa.Array, missing_values: list[str]) -> Col
             if numbers is not None:
                 # an integer beyond 64 bits is clipped: it keeps its order against any bound a schema can give
                 numbers[i] = value.toordinal() if hasattr(value, "toordinal") else max(-(2**63), min(value, 2**63 - 1))
-    key = pa.array(key_values, pa.string())
     if kind == "integer" and fast_np.any():
-        if pc.any(pc.and_(pc.starts_with(cells, "0"), pc.greater(pc.binary_length(cells), 1))).as_py():
-            # a leading zero: the key is the number's own text (007 is 7)
+        # a leading zero (a fast cell that is no plain integer, but for a lone "0"): the key is the number's
+        # own text (007 is 7); otherwise the digits are
+        if (fast_np & ~is_plain_integer(cells) & (byte_lengths(cells) > 1)).any():
             fast_text = pc.cast(pc.cast(pc.if_else(fast, cells, pa.scalar(None, pa.string())), pa.int64()), pa.string())
         else:
-            fast_text = cells  # digits without a leading zero are the number's own text
-        key = pc.if_else(fast, fast_text, key)
+            fast_text = cells
+        if not key_values:  # every cell fast or absent: the fast text, null elsewhere (no copy of it)
+            return Column(missing, type_error, null_where(fast_text, ~fast_np), numbers)
+        key = pc.if_else(pa.array(fast_np), fast_text, _sparse_texts(key_values, len(cells)))
+    else:
+        key = _sparse_texts(key_values, len(cells))
     return Column(missing, type_error, key, numbers)
+
+
+def _sparse_texts(texts: dict[int, str], length: int) -> pa.Array:
+    """A string array of `length`, null but at the given rows (no list of a million Nones when there are none)."""
+    import pyarrow as pa
+
+    if not texts:
+        return pa.nulls(length, pa.string())
+    values: list[str | None] = [None] * length
+    for i, text in texts.items():
+        values[i] = text
+    return pa.array(values, pa.string())
 
 
 # Patterns. frictionless runs Python's re.match('^pattern$') on every cell: a backtracking engine, so a
