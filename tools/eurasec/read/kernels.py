@@ -196,11 +196,22 @@ def neighbour_order(key: list[pa.Array | np.ndarray]) -> np.ndarray:
         if isinstance(column, np.ndarray):
             step = np.sign(np.diff(column)).astype(np.int8)
         else:
-            before, after = column.slice(0, len(column) - 1), column.slice(1)
-            step = pc.greater(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
-            step -= pc.less(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
+            step = _text_steps(column)
         order = np.where(step != 0, step, order)
     return order
+
+
+@_remembered
+def _text_steps(column: pa.Array) -> np.ndarray:
+    """neighbour_order of one Arrow column: the data checks (is the key unique?) and the canonical check (is the
+    table sorted?) both ask it of a table's key."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    before, after = column.slice(0, len(column) - 1), column.slice(1)
+    step = pc.greater(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
+    step -= pc.less(after, before).to_numpy(zero_copy_only=False).astype(np.int8)
+    return step
 
 
 def dictionary_codes(cells: pa.Array) -> tuple[np.ndarray, pa.Array]:
