@@ -197,3 +197,19 @@ def test_two_threads_asking_at_once_share_one_lookup():
     assert len(calls) == 1
     assert answers[0] is answers[1]
     assert answers[0].tolist() == [1, -1, 0]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_slugs_read_off_a_referenced_key_are_the_slugs_read_off_the_cells(seed: int):
+    """A foreign key's cells found in the referenced key take that key's answer; the rest are read: the
+    answer is is_slug's, whatever is found where."""
+    from eurasec.read.kernels import is_slug_found
+
+    rng = random.Random(seed)
+    columns = list(random_columns(seed))
+    for cells in columns[:200]:
+        pool = cells.to_pylist() + [rng.choice(["a-b", "x", "A", ""]) for _ in range(3)]
+        values = pa.array(sorted(set(rng.sample(pool, k=rng.randint(0, len(pool))))), pa.string())
+        expected = [re.fullmatch(SLUG_PATTERN[1:-1], v) is not None for v in cells.to_pylist()]
+        assert is_slug_found(cells, values).tolist() == expected, (cells.to_pylist(), values.to_pylist())
+        assert is_slug(cells) is is_slug_found(cells, values)  # remembered as is_slug's answer

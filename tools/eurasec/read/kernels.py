@@ -127,14 +127,15 @@ class _Memo:
         return found
 
 
-def _remembered(kernel: Callable[[pa.Array], np.ndarray]) -> Callable[[pa.Array], np.ndarray]:
+def _remembered(kernel: Callable[[pa.Array], np.ndarray]) -> Callable[..., np.ndarray]:
     """The kernel's answer for an array is kept while the array lives (_Memo): two checks asking about the
     same column (frictionless' pattern and the project's hygiene both ask which ids are slugs) share it."""
     memo = _Memo()
 
     @functools.wraps(kernel)
-    def remembered(cells: pa.Array) -> np.ndarray:
-        return memo.get((cells,), lambda: kernel(cells))
+    def remembered(cells: pa.Array, *, otherwise: Callable[[], np.ndarray] | None = None) -> np.ndarray:
+        """otherwise: another way to the same answer, cheaper where the caller knows more (see is_slug_found)."""
+        return memo.get((cells,), otherwise or (lambda: kernel(cells)))
 
     remembered.remembered_count = lambda: len(memo)  # type: ignore[attr-defined]  # for the tests
     return remembered
@@ -166,6 +167,26 @@ def is_slug(cells: pa.Array) -> np.ndarray:
     return result
 
 
+def is_slug_found(cells: pa.Array, values: pa.Array) -> np.ndarray:
+    """is_slug(cells) for a foreign key's cells and the referenced key `values`: a cell found among the values
+    (positions_in, which the foreign-key check asks too) is a slug exactly when the value it equals is, and
+    only the cells not found are read. Remembered as is_slug's answer for the cells."""
+    import numpy as np
+    import pyarrow as pa
+
+    def through_values() -> np.ndarray:
+        positions = positions_in(cells, values)
+        found = positions >= 0
+        result = np.zeros(len(cells), dtype=bool)
+        result[found] = is_slug(values)[positions[found]]
+        rest = np.flatnonzero(~found)
+        if len(rest):
+            result[rest] = is_slug(cells.take(pa.array(rest)))
+        return result
+
+    return is_slug(cells, otherwise=through_values)
+
+
 def null_where(cells: pa.Array, missing: np.ndarray) -> pa.Array:
     """The cells with the missing ones made null. Without a copy of the text when it can: on a million
     rows a copy of every string column costs a quarter of a second and a few hundred MB."""
@@ -187,7 +208,6 @@ def neighbour_order(key: list[pa.Array | np.ndarray]) -> np.ndarray:
     row's, -1 if smaller, 0 if equal. Text compares by code point (as its UTF-8 bytes do), numbers by
     value: linear, with no sort. Arrow columns must have no nulls."""
     import numpy as np
-    import pyarrow.compute as pc
 
     order = np.zeros(max(len(key[0]) - 1, 0), dtype=np.int8) if key else np.zeros(0, dtype=np.int8)
     for column in reversed(key):  # the first column decides; later ones break its ties

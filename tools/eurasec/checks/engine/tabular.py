@@ -25,6 +25,7 @@ from ...read.kernels import (
     is_int64_digits,
     is_plain_integer,
     is_slug,
+    is_slug_found,
     neighbour_order,
     null_where,
     positions_in,
@@ -693,6 +694,15 @@ def check_resource(
     blank = np.ones(table.num_rows, dtype=bool)
     for f in resource.fields:
         blank &= columns[f.name].missing
+    for fk in resource.foreign_keys:  # a slug found in the referenced key is a slug: read off the lookup
+        lookup = lookups.get((fk.resource, fk.reference_fields))
+        text = columns[fk.fields[0]].text if len(fk.fields) == 1 and fk.fields[0] in columns else None
+        if (
+            lookup is not None
+            and text is not None
+            and resource.field(fk.fields[0]).constraints.get("pattern") == SLUG_PATTERN
+        ):
+            is_slug_found(text, lookup)
     for position, f in enumerate(resource.fields):
         column, cells = columns[f.name], table.columns[f.name]
         where = {"fieldName": f.name, "fieldNumber": position + 1}
