@@ -1016,6 +1016,39 @@ def _view(release: ReleaseInput, listed: list[str], texts: dict[str, str], kinds
     )
 
 
+def _fact_record(
+    start: pa.Array,
+    end: pa.Array,
+    quote: pa.Array,
+    *,
+    kind: str,
+    ident: tuple[str, pa.Array],
+    entities: pa.Array,
+    fields: pa.Array | str,
+    summary: pa.Array | str,
+    title: str,
+) -> pa.Array:
+    """Each fact's JSON object in the page's blob, its keys sorted (citations and mentions alike): the arrays and
+    texts given are already JSON-escaped, `entities` and `fields` the inside of their lists."""
+    return join(
+        '{"end":',
+        end,
+        ',"entities":[',
+        entities,
+        '],"fields":[',
+        fields,
+        '],"id":"',
+        *ident,
+        f'","kind":"{kind}","quote":"',
+        quote,
+        '","start":',
+        start,
+        ',"summary":"',
+        summary,
+        f'","title":"{title}"}}',
+    )
+
+
 def _document_page(view: _View, document: int, row: dict[str, Any], documents: Resource, text: str) -> list[Any]:
     """One document's page, as pieces: its text with the facts' highlights, the panel, and the blob."""
     import numpy as np
@@ -1075,52 +1108,36 @@ def _document_page(view: _View, document: int, row: dict[str, Any], documents: R
         fields = _drop_first(join(*pieces), 1) if pieces else pa.array([""] * len(at), pa.large_string())
         name_json = escape_one(c.resource.name, JSON_ASCII)
         numbered = numbers(c.row[rows])
-        parts.append(
-            (
-                at,
-                join(
-                    '{"end":',
-                    numbers(end[at]),
-                    ',"entities":[',
-                    ents_json,
-                    '],"fields":[',
-                    fields,
-                    f'],"id":"cite-{name_json}-',
-                    numbered,
-                    '","kind":"citation","quote":"',
-                    quoted.take(pa.array(at)),
-                    '","start":',
-                    numbers(start[at]),
-                    ',"summary":"',
-                    _summaries(c, rows, JSON_ASCII, view.names_json),
-                    f'","title":"{escape_one(c.title, JSON_ASCII)}"}}',
-                ),
-            )
+        record = _fact_record(
+            numbers(start[at]),
+            numbers(end[at]),
+            quoted.take(pa.array(at)),
+            kind="citation",
+            ident=(f"cite-{name_json}-", numbered),
+            entities=ents_json,
+            fields=fields,
+            summary=_summaries(c, rows, JSON_ASCII, view.names_json),
+            title=escape_one(c.title, JSON_ASCII),
         )
+        parts.append((at, record))
         anchors.append((at, join(f'<span class="a" id="cite-{_attr(c.resource.name)}-', numbered, '"></span>')))
     at = np.flatnonzero(source == f.mentions)
     if len(at):
         e = f.mention_entity[local[at]]
         colour[at] = view.entities.colour[e] % PALETTE_SIZE
         n = numbers(f.mention_number[local[at]])
-        parts.append(
-            (
-                at,
-                join(
-                    '{"end":',
-                    numbers(end[at]),
-                    ',"entities":[',
-                    numbers(np.searchsorted(on_page, e)),
-                    '],"fields":[],"id":"mention-',
-                    n,
-                    '","kind":"mention","quote":"',
-                    quoted.take(pa.array(at)),
-                    '","start":',
-                    numbers(start[at]),
-                    ',"summary":"Mention","title":"Mention"}',
-                ),
-            )
+        record = _fact_record(
+            numbers(start[at]),
+            numbers(end[at]),
+            quoted.take(pa.array(at)),
+            kind="mention",
+            ident=("mention-", n),
+            entities=numbers(np.searchsorted(on_page, e)),
+            fields="",
+            summary="Mention",
+            title="Mention",
         )
+        parts.append((at, record))
         anchors.append((at, join('<span class="a" id="mention-', n, '"></span>')))
     fact_json = _merge(parts, count)
     # the highlights: runs of facts with the same offsets and layer
