@@ -48,7 +48,7 @@ def own_checks() -> tuple[Check, ...]:
         # After the seeds, the longest first: two workers share them, and a long one started last
         # would keep one worker busy alone at the end.
         OWN_CHECKS = (
-            check_seeds,  # first, alone: the quote and mention checks read the seeds it passed
+            check_seeds,  # first: the others wait for it, as the quote and mention checks read the seeds it passed
             check_mentions,  # the longest: it starts beside the data checks
             check_quotes,
             check_hygiene,

@@ -696,7 +696,7 @@ def check_resource(
         blank &= columns[f.name].missing
     for fk in resource.foreign_keys:  # a slug found in the referenced key is a slug: read off the lookup
         lookup = lookups.get((fk.resource, fk.reference_fields))
-        text = columns[fk.fields[0]].text if len(fk.fields) == 1 and fk.fields[0] in columns else None
+        text = _looked_up_text(fk.fields, columns)
         if (
             lookup is not None
             and text is not None
@@ -785,7 +785,7 @@ def check_resource(
         if lookup is None or not all(name in columns for name in fk.fields):
             continue
         keys = key_array([columns[name] for name in fk.fields])
-        text = columns[fk.fields[0]].text if len(fk.fields) == 1 else None
+        text = _looked_up_text(fk.fields, columns)
         # Where the key is the cells themselves, the cells are looked up: the same positions where a key is
         # present (an absent one is no error), and the lookup the project's checks made already.
         absent = positions_in(keys if text is None else text, lookup) < 0
@@ -811,6 +811,11 @@ def check_resource(
         cut = frictionless_row_order(resource, [e for e in errors if e.row_number == boundary])
         errors = (head + cut)[:LIMIT_ERRORS]
     return errors, max(found, len(errors))
+
+
+def _looked_up_text(fields: tuple[str, ...], columns: dict[str, Column]) -> pa.Array | None:
+    """A one-field foreign key's cells as read, where its key is exactly them (Column.text), else None."""
+    return columns[fields[0]].text if len(fields) == 1 and fields[0] in columns else None
 
 
 def frictionless_row_order(resource: Resource, errors: list[RawError]) -> list[RawError]:
