@@ -625,6 +625,13 @@ def key_cases() -> list[Case]:
             fast=True,
         ),
         Case(
+            "a field that references itself (one column is both sides of the lookup)",
+            [text],
+            [["a-b"], ["X"], [""], ["a-b"]],
+            schema={"foreignKeys": [{"fields": ["x"], "reference": {"resource": "", "fields": ["x"]}}]},
+            fast=True,
+        ),
+        Case(
             "a foreign key into a resource with a dialect",
             [text],
             [["1"], ["2"]],

@@ -213,3 +213,81 @@ def test_slugs_read_off_a_referenced_key_are_the_slugs_read_off_the_cells(seed: 
         expected = [re.fullmatch(SLUG_PATTERN[1:-1], v) is not None for v in cells.to_pylist()]
         assert is_slug_found(cells, values).tolist() == expected, (cells.to_pylist(), values.to_pylist())
         assert is_slug(cells) is is_slug_found(cells, values)  # remembered as is_slug's answer
+
+
+def _finishes(work, seconds: float = 10) -> bool:
+    """Runs work in a thread: True if it ends in time (a deadlock would hang the suite, not fail it)."""
+    import threading
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    return not worker.is_alive()
+
+
+def test_an_array_freed_while_the_memo_is_busy_is_forgotten_without_a_deadlock():
+    """The garbage collector may free an array whose answer is kept in the middle of the memo's own work
+    (it happened inside `get`, and hung CI): forgetting it must not wait for a lock this thread holds."""
+    from eurasec.read.kernels import _Memo
+
+    memo = _Memo()
+    doomed = pa.array(["a", "b"])
+    memo.get((doomed,), lambda: np.zeros(2, dtype=bool))
+    assert len(memo) == 1
+
+    def free_it_while_busy() -> None:
+        nonlocal doomed
+        with memo._lock:  # as in get(), when a collection runs there and frees `doomed`
+            del doomed  # its weakref callback runs now, in this thread
+
+    assert _finishes(free_it_while_busy)
+    assert len(memo) == 0
+
+
+def test_a_computation_that_asks_the_memo_for_the_same_arrays_again_gets_an_answer():
+    """A foreign key that references its own field asks is_slug of one array twice, once inside the other."""
+    from eurasec.read.kernels import _Memo, is_slug_found
+
+    memo = _Memo()
+    cells = pa.array(["a-b", "X"])
+    answers: list[np.ndarray] = []
+
+    def outer() -> np.ndarray:
+        return memo.get((cells,), lambda: np.array([True, False]))
+
+    assert _finishes(lambda: answers.append(memo.get((cells,), outer)))
+    assert answers[0].tolist() == [True, False]
+    own = pa.array(["a-b", "X", "a-b"])
+    assert _finishes(lambda: answers.append(is_slug_found(own, own)))
+    assert answers[1].tolist() == [True, False, True]
+
+
+def test_two_answers_each_asked_inside_the_other_in_two_threads_do_not_wait_for_each_other():
+    """Thread one computes X and needs Y; thread two computes Y and needs X (two foreign keys that reference
+    each other's fields). Waiting for the other's answer would wait forever: a nested ask computes."""
+    import threading
+
+    from eurasec.read.kernels import _Memo
+
+    memo = _Memo()
+    x, y = pa.array(["x"]), pa.array(["y"])
+    both_started = threading.Barrier(2, timeout=5)
+    answers: dict[str, list[bool]] = {}
+
+    def needing(other: pa.Array, value: bool):
+        def compute() -> np.ndarray:
+            both_started.wait()  # each holds its own answer's place before it asks for the other's
+            memo.get((other,), lambda: np.array([not value]))
+            return np.array([value])
+
+        return compute
+
+    first = threading.Thread(target=lambda: answers.setdefault("x", memo.get((x,), needing(y, True)).tolist()))
+    second = threading.Thread(target=lambda: answers.setdefault("y", memo.get((y,), needing(x, False)).tolist()))
+    for thread in (first, second):
+        thread.daemon = True
+        thread.start()
+    for thread in (first, second):
+        thread.join(10)
+    assert not first.is_alive() and not second.is_alive()
+    assert answers == {"x": [True], "y": [False]}

@@ -83,9 +83,19 @@ def _byte_in(cells: pa.Array, choices: bytes) -> np.ndarray:
     return np.array([bool(v) and (v.encode("utf-8")[0] in choices or ord(v[0]) > 0x7F) for v in values], dtype=bool)
 
 
+_COMPUTING = threading.local()  # how many memo answers this thread is computing, one inside another
+
+
 class _Memo:
     """Answers kept while the arrays they are about live (arrays are immutable), each computed once: a thread
-    that asks while another computes the same answer waits for it. The entry goes when an array does."""
+    that asks while another computes the same answer waits for it. The entry goes when an array does.
+
+    No wait can close a cycle: only a thread that computes nothing waits; an answer asked inside another
+    computation (is_slug_found asks is_slug and positions_in; a field that references itself asks for its
+    own array again) is computed there, never waited for. And the entry is dropped without a lock: the
+    weakref callback runs in whatever thread frees the array, and the cyclic garbage collector can free one
+    inside `with self._lock` (taking the lock there hung the test suite).
+    """
 
     def __init__(self) -> None:
         self._answers: dict[tuple[int, ...], tuple[tuple[weakref.ref[Any], ...], np.ndarray]] = {}
@@ -103,27 +113,39 @@ class _Memo:
 
     def get(self, arrays: tuple[Any, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:
         key = tuple(id(a) for a in arrays)
+        nested = getattr(_COMPUTING, "depth", 0) > 0
         with self._lock:
             found = self._known(key, arrays)
             if found is not None:
                 return found
-            computing = self._computing.setdefault(key, threading.Lock())
+            computing = None if nested else self._computing.setdefault(key, threading.Lock())
+        if computing is None:
+            return self._compute(key, arrays, compute)
         with computing:
             with self._lock:
                 found = self._known(key, arrays)
             if found is None:
-                found = compute()
-                found.flags.writeable = False  # shared: a caller must not change it
-
-                def forget(_: weakref.ref[Any]) -> None:
-                    with self._lock:
-                        self._answers.pop(key, None)
-
-                refs = tuple(weakref.ref(a, forget) for a in arrays)
-                with self._lock:
-                    self._answers[key] = (refs, found)
+                found = self._compute(key, arrays, compute)
         with self._lock:
             self._computing.pop(key, None)
+        return found
+
+    def _compute(self, key: tuple[int, ...], arrays: tuple[Any, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:
+        _COMPUTING.depth = getattr(_COMPUTING, "depth", 0) + 1
+        try:
+            found = compute()
+        finally:
+            _COMPUTING.depth -= 1
+        found.flags.writeable = False  # shared: a caller must not change it
+
+        def forget(_: weakref.ref[Any]) -> None:
+            # dict.pop is atomic under the GIL; at worst it drops a newer entry whose key reuses a freed
+            # array's id, which costs a recomputation, never a wrong answer (_known checks identity)
+            self._answers.pop(key, None)
+
+        refs = tuple(weakref.ref(a, forget) for a in arrays)
+        with self._lock:
+            self._answers[key] = (refs, found)
         return found
 
 
