@@ -990,6 +990,14 @@ def crash_cases() -> list[Case]:
     cases.append(
         Case("a pattern with global flags", [_field("string", constraints={"pattern": "(?i)a"})], [["a"]], fast=False)
     )
+    for kind, bound, cell in (
+        ("datetime", "2020-01-01T00:00:00Z", "2020-06-01T08:00:00"),
+        ("datetime", "2020-01-01T00:00:00", "2020-06-01T08:00:00+02:00"),
+        ("time", "12:00:00", "08:00:00Z"),
+    ):
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            f = _field(kind, constraints={key: bound})
+            cases.append(Case(f"{kind}: {key} {bound}, a cell {cell}", [f], [[cell]], fast=False))
     return cases
 
 
