@@ -457,7 +457,7 @@ def coverage_markdown() -> str:
         "Where frictionless itself stops with an exception instead of a report, both engines stop with it:"
         " keys over values Python cannot hash (arrays, objects), a bound it cannot read through the type, a"
         " pattern Python cannot compile once wrapped in `^…$`, a time or datetime bound and a cell of which"
-        " only one has a time zone. `validate` then says \"internal error\" and exits 2, not 1: no verdict"
+        ' only one has a time zone. `validate` then says "internal error" and exits 2, not 1: no verdict'
         " on the data can be given. (`tests/test_differential.py::test_where_frictionless_fails_both_engines"
         "_say_the_same`)",
         "",
